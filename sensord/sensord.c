@@ -1,0 +1,9 @@
+/* sensord: main (being written; see README). */
+#include <stdio.h>
+
+int
+main(void)
+{
+	printf("sensord %s\n", SENSORD_VERSION);
+	return 0;
+}
