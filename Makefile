@@ -54,7 +54,7 @@ LIBS	:= $(PKG_LIBS) -lpthread -lm
 
 MAINS	 := sensord/sensord.c sensord/sensorctl.c
 LIB_SRCS := $(filter-out $(MAINS),$(wildcard sensord/*.c))
-LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
+LIB_OBJS := $(LIB_SRCS:sensord/%.c=$(O)/obj/%.o)
 UNIT_BINS := $(patsubst %.c,$(O)/%,$(wildcard tests/unit/test_*.c))
 TOOL_BINS := $(patsubst %.c,$(O)/%,$(wildcard tests/tools/*.c))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -67,7 +67,7 @@ BINS	:= $(O)/sensord $(O)/sensorctl
 
 all: $(BINS)
 
-$(O)/sensord/%.o: sensord/%.c
+$(O)/obj/%.o: sensord/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(STRICT) -c -o $@ $<
 
@@ -75,10 +75,10 @@ $(O)/libsensord.a: $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(O)/sensord: $(O)/sensord/sensord.o $(O)/libsensord.a
+$(O)/sensord: $(O)/obj/sensord.o $(O)/libsensord.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(O)/sensorctl: $(O)/sensord/sensorctl.o $(O)/libsensord.a
+$(O)/sensorctl: $(O)/obj/sensorctl.o $(O)/libsensord.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(O)/tests/unit/%: tests/unit/%.c $(O)/libsensord.a
