@@ -1,0 +1,78 @@
+/*
+ * sensord.h: the one top-level context of the daemon, shared by the
+ * start-up code (sensord.c), the packet path (pipeline.c), offline replay
+ * (replay.c) and the end-of-run summary (summary.c).
+ */
+#ifndef SENSORD_SENSORD_H
+#define SENSORD_SENSORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode.h"
+#include "flowtab.h"
+
+#define SD_MAX_INPUTS	64	/* -r files or -i interfaces */
+
+/* Exit codes (documented in sensord(8) and --help). */
+#define SD_EXIT_OK	0
+#define SD_EXIT_USAGE	1	/* bad command line or policy */
+#define SD_EXIT_INPUT	2	/* a capture file or interface failed */
+#define SD_EXIT_RUNTIME	3	/* state directory, memory, ... */
+
+/* Protocol buckets of the summary. */
+enum sd_proto { SD_P_TCP, SD_P_UDP, SD_P_ICMP, SD_P_ICMP6, SD_P_SCTP,
+    SD_P_OTHER, SD_P__COUNT };
+
+struct sd_counters {
+	uint64_t	n_pkts;		/* frames seen */
+	uint64_t	n_wire_bytes;	/* their wire lengths */
+	uint64_t	n_ip_pkts;	/* frames with an IP header metered */
+	uint64_t	n_ip_bytes;	/* IP-layer bytes metered */
+	uint64_t	n_sampled_out;	/* skipped by 1-in-N sampling */
+	uint64_t	n_v4, n_v6;
+	uint64_t	n_dec[DEC__COUNT];
+	uint64_t	n_proto[SD_P__COUNT];
+	uint64_t	n_ticks;
+};
+
+struct sd_options {
+	const char	*inputs[SD_MAX_INPUTS];	/* -r files */
+	size_t		 n_inputs;
+	const char	*ifaces[SD_MAX_INPUTS];	/* -i interfaces */
+	size_t		 n_ifaces;
+	const char	*state_dir;
+	const char	*policy_dir;
+	int		 policy_dir_given;
+	int		 check_only;		/* -n */
+	int		 verbose;		/* -v */
+	int		 summary_json;		/* --summary json */
+	uint32_t	 sample_n;		/* --sample N, 1 = off */
+};
+
+struct sensord {
+	struct sd_options	 opt;
+	struct flowtab		*ft;
+	struct sd_counters	 c;
+	int			 dlt;		/* link type of the input */
+	uint8_t			 iface;		/* index of the current input */
+	uint64_t		 now_us;	/* flow clock (monotone) */
+	uint64_t		 next_tick_us;	/* next 1 s boundary */
+	uint64_t		 first_us;	/* first packet time seen */
+	uint32_t		 sample_ctr;
+	double			 elapsed_s;	/* wall time of the replay */
+};
+
+/* pipeline.c: the packet path and the 1 Hz tick. */
+void	sd_packet(struct sensord *sd, const uint8_t *pkt, uint32_t caplen,
+	    uint32_t wirelen, uint64_t ts_ns);
+void	sd_tick(struct sensord *sd, uint64_t now_us);
+void	sd_flush(struct sensord *sd, enum end_reason why);
+
+/* replay.c: offline replay of pcap/pcapng files; returns an exit code. */
+int	sd_replay(struct sensord *sd);
+
+/* summary.c: what a replay saw, as text or one JSON object. */
+void	sd_summary(const struct sensord *sd, int as_json);
+
+#endif /* SENSORD_SENSORD_H */
