@@ -69,7 +69,8 @@ all: $(BINS)
 
 $(O)/obj/%.o: sensord/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(STRICT) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(STRICT) -c -o $@ $<
 
 $(O)/libsensord.a: $(LIB_OBJS)
 	@rm -f $@

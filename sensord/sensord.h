@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "capture.h"
 #include "decode.h"
 #include "flowtab.h"
 
@@ -61,6 +62,13 @@ struct sensord {
 	uint64_t		 first_us;	/* first packet time seen */
 	uint32_t		 sample_ctr;
 	double			 elapsed_s;	/* wall time of the replay */
+
+	/* Live mode. */
+	struct capture		 caps[SD_MAX_INPUTS];
+	int			 cap_state[SD_MAX_INPUTS]; /* logged state */
+	size_t			 n_caps;
+	struct capture_config	 capcfg;
+	struct ifmon		*ifmon;
 };
 
 /* pipeline.c: the packet path and the 1 Hz tick. */
@@ -71,6 +79,14 @@ void	sd_flush(struct sensord *sd, enum end_reason why);
 
 /* replay.c: offline replay of pcap/pcapng files; returns an exit code. */
 int	sd_replay(struct sensord *sd);
+
+/* live.c: the live event loop; returns an exit code. */
+int	sd_live(struct sensord *sd);
+void	sd_log_stats(struct sensord *sd);
+
+/* sensord.c: reload the policy (SIGHUP); interfaces or addresses changed. */
+void	sd_reload(struct sensord *sd);
+void	sd_ifaces_changed(struct sensord *sd);
 
 /* summary.c: what a replay saw, as text or one JSON object. */
 void	sd_summary(const struct sensord *sd, int as_json);
