@@ -131,3 +131,109 @@ time_fmt_us(uint64_t ts_us, char *buf, size_t size)
 	strftime(d, sizeof(d), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf, size, "%s.%06uZ", d, (unsigned)(ts_us % 1000000));
 }
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant). */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int
+digits(const char **p, int n, unsigned *out)
+{
+	unsigned v = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)((*p)[i] - '0');
+	}
+	*p += n;
+	*out = v;
+	return 0;
+}
+
+/* Optional ".ffffff" (up to 9 digits, kept to microseconds). */
+static void
+fraction(const char **p, uint64_t *us)
+{
+	uint64_t scale = 100000;
+
+	*us = 0;
+	if (**p != '.')
+		return;
+	(*p)++;
+	while (**p >= '0' && **p <= '9') {
+		*us += (uint64_t)(**p - '0') * scale;
+		scale /= 10;
+		(*p)++;
+	}
+}
+
+int
+time_parse(const char *s, uint64_t *us)
+{
+	const char *p = s;
+	unsigned y, mo, d, h, mi, sec, oh, om;
+	uint64_t frac;
+	int64_t t;
+
+	if (*s == '\0')
+		return -1;
+	if (strchr(s, '-') == NULL) {	/* epoch seconds */
+		uint64_t v = 0;
+
+		while (*p >= '0' && *p <= '9') {
+			if (v > UINT64_MAX / 10 / 1000000)
+				return -1;
+			v = v * 10 + (uint64_t)(*p - '0');
+			p++;
+		}
+		if (p == s)
+			return -1;
+		fraction(&p, &frac);
+		if (*p != '\0')
+			return -1;
+		*us = v * 1000000 + frac;
+		return 0;
+	}
+	if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) ||
+	    *p++ != '-' || digits(&p, 2, &d) || (*p != 'T' && *p != 't' &&
+	    *p != ' '))
+		return -1;
+	p++;
+	if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) ||
+	    *p++ != ':' || digits(&p, 2, &sec))
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60 || y < 1970)
+		return -1;
+	fraction(&p, &frac);
+	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	if (*p == 'Z' || *p == 'z')
+		p++;
+	else if (*p == '+' || *p == '-') {
+		int sign = *p == '+' ? -1 : 1;
+
+		p++;
+		if (digits(&p, 2, &oh) || *p++ != ':' || digits(&p, 2, &om) ||
+		    oh > 23 || om > 59)
+			return -1;
+		t += sign * (int64_t)(oh * 3600 + om * 60);
+	} else
+		return -1;
+	if (*p != '\0' || t < 0)
+		return -1;
+	*us = (uint64_t)t * 1000000 + frac;
+	return 0;
+}

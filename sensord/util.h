@@ -44,4 +44,11 @@ int	cidr_user_len(const struct cidr *c);
 /* RFC 3339 UTC with microseconds: "2026-11-29T18:00:00.123456Z". */
 void	time_fmt_us(uint64_t ts_us, char *buf, size_t size);
 
+/*
+ * Parse a time bound: epoch seconds ("1764439200", fractions allowed) or
+ * RFC 3339 ("2026-11-29T18:00:00Z", "2026-11-29T19:00:00+01:00", optional
+ * fraction).  0 and *us, or -1 when it is neither.
+ */
+int	time_parse(const char *s, uint64_t *us);
+
 #endif /* SENSORD_UTIL_H */
