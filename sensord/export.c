@@ -464,6 +464,8 @@ xp_tick(struct exporter *ex, uint64_t now_us)
 void
 xp_flush(struct exporter *ex, uint64_t now_us)
 {
+	/* Make room first: live mode would drop the last datagram. */
+	drain(ex, 1);
 	xp_enc_flush(&ex->enc, now_us);
 	drain(ex, 1);
 }

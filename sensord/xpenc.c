@@ -59,12 +59,14 @@ struct xp_tmpl {
 };
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-#define REV(id)		((uint16_t)((id) | XP_IE_ENTERPRISE)), 0, XP_PEN_REVERSE
+#define REV(id, len)	((uint16_t)((id) | XP_IE_ENTERPRISE)), (len), XP_PEN_REVERSE
 
 /*
- * NetFlow v9 field types (RFC 3954 section 8).  136 and 148 are IPFIX
- * numbers beyond RFC 3954's list; v9 collectors share the IANA registry
- * and skip what they do not know by the template length.
+ * NetFlow v9 field types (RFC 3954 section 8).  136 (flowEndReason) is an
+ * IPFIX number beyond RFC 3954's list; v9 collectors share the IANA
+ * registry and skip what they do not know by the template length.  flowId
+ * (148) is left out of v9 on purpose: in v9 it is Cisco ASA's NSEL
+ * conn-id, and nfdump 1.7.1 then files every record as a firewall event.
  */
 static const struct xp_ie v9_v4[] = {
 	{ 8, 4, 0, V_SRC4 },		/* IPV4_SRC_ADDR */
@@ -79,7 +81,6 @@ static const struct xp_ie v9_v4[] = {
 	{ 21, 4, 0, V_LAST_UP },	/* LAST_SWITCHED */
 	{ 58, 2, 0, V_VLAN },		/* SRC_VLAN */
 	{ 136, 1, 0, V_REASON },	/* flowEndReason */
-	{ 148, 8, 0, V_FLOWID },	/* flowId */
 };
 
 static const struct xp_ie v9_v6[] = {
@@ -95,7 +96,6 @@ static const struct xp_ie v9_v6[] = {
 	{ 21, 4, 0, V_LAST_UP },
 	{ 58, 2, 0, V_VLAN },
 	{ 136, 1, 0, V_REASON },
-	{ 148, 8, 0, V_FLOWID },
 };
 
 /*
@@ -103,10 +103,12 @@ static const struct xp_ie v9_v6[] = {
  * tcpControlBits uses the reduced-size (1 byte) encoding of RFC 7011
  * section 6.2.
  */
-#define IPFIX_COMMON							\
+#define IPFIX_PORTS							\
 	{ 7, 2, 0, V_SPORT },		/* sourceTransportPort */	\
 	{ 11, 2, 0, V_DPORT },		/* destinationTransportPort */	\
-	{ 4, 1, 0, V_PROTO },		/* protocolIdentifier */	\
+	{ 4, 1, 0, V_PROTO }		/* protocolIdentifier */
+
+#define IPFIX_COUNTS							\
 	{ 6, 1, 0, V_FLAGS },		/* tcpControlBits */		\
 	{ 2, 8, 0, V_PKTS },		/* packetDeltaCount */		\
 	{ 1, 8, 0, V_BYTES },		/* octetDeltaCount */		\
@@ -116,36 +118,46 @@ static const struct xp_ie v9_v6[] = {
 	{ 136, 1, 0, V_REASON },	/* flowEndReason */		\
 	{ 148, 8, 0, V_FLOWID }		/* flowId */
 
-/* RFC 5103 section 6.1: reverse IEs are PEN 29305 with the forward id. */
+/*
+ * RFC 5103 section 6.1: reverse IEs are PEN 29305 with the forward id.
+ * They come before their forward twins on purpose: nfdump 1.7.1 stores
+ * reverseTcpControlBits into the forward flags slot (the counters go to
+ * the right "out" slots), so the forward tcpControlBits must come later
+ * to win.  Field order within a template is free (RFC 7011 section 3.4.1).
+ */
 #define IPFIX_REVERSE							\
-	{ REV(2), V_RPKTS },		/* reversePacketDeltaCount */	\
-	{ REV(1), V_RBYTES },		/* reverseOctetDeltaCount */	\
-	{ REV(6), V_RFLAGS }		/* reverseTcpControlBits */
+	{ REV(6, 1), V_RFLAGS },	/* reverseTcpControlBits */	\
+	{ REV(2, 8), V_RPKTS },		/* reversePacketDeltaCount */	\
+	{ REV(1, 8), V_RBYTES }		/* reverseOctetDeltaCount */
 
 static const struct xp_ie ipfix_v4[] = {
 	{ 8, 4, 0, V_SRC4 },		/* sourceIPv4Address */
 	{ 12, 4, 0, V_DST4 },		/* destinationIPv4Address */
-	IPFIX_COMMON,
+	IPFIX_PORTS,
+	IPFIX_COUNTS,
 };
 
 static const struct xp_ie ipfix_v6[] = {
 	{ 27, 16, 0, V_SRC6 },		/* sourceIPv6Address */
 	{ 28, 16, 0, V_DST6 },		/* destinationIPv6Address */
-	IPFIX_COMMON,
+	IPFIX_PORTS,
+	IPFIX_COUNTS,
 };
 
 static const struct xp_ie ipfix_bi_v4[] = {
 	{ 8, 4, 0, V_SRC4 },
 	{ 12, 4, 0, V_DST4 },
-	IPFIX_COMMON,
+	IPFIX_PORTS,
 	IPFIX_REVERSE,
+	IPFIX_COUNTS,
 };
 
 static const struct xp_ie ipfix_bi_v6[] = {
 	{ 27, 16, 0, V_SRC6 },
 	{ 28, 16, 0, V_DST6 },
-	IPFIX_COMMON,
+	IPFIX_PORTS,
 	IPFIX_REVERSE,
+	IPFIX_COUNTS,
 };
 
 /* One uniflow (or the biflow) as it goes on the wire. */
@@ -404,6 +416,23 @@ put_options(struct xp_enc *enc)
 	enc->n_opt++;
 }
 
+/* Templates are due: never sent, lost, or the refresh time/count passed. */
+static int
+tmpl_is_due(const struct xp_enc *enc)
+{
+	const struct xp_enc_config *c = &enc->cfg;
+
+	if (c->kind == XP_NETFLOW5)
+		return 0;
+	if (enc->tmpl_due)
+		return 1;
+	if (c->template_s > 0 &&
+	    enc->now_us >= enc->tmpl_sent_us + (uint64_t)c->template_s * 1000000)
+		return 1;
+	return c->template_dgrams > 0 &&
+	    enc->dgrams_since_tmpl >= c->template_dgrams;
+}
+
 static void
 dgram_start(struct xp_enc *enc)
 {
@@ -414,7 +443,7 @@ dgram_start(struct xp_enc *enc)
 	enc->n_data = 0;
 	enc->n_opt = 0;
 	enc->has_tmpl = 0;
-	if (enc->cfg.kind == XP_NETFLOW5 || !enc->tmpl_due)
+	if (!tmpl_is_due(enc))
 		return;
 	/* v9 template FlowSet id 0; IPFIX Template Set id 2. */
 	set_open(enc, enc->cfg.kind == XP_NETFLOW9 ? 0 : 2);
@@ -502,20 +531,11 @@ dgram_finish(struct xp_enc *enc)
 	}
 }
 
+/* Templates go first in a datagram: close the one in progress. */
 static void
 tmpl_check(struct xp_enc *enc)
 {
-	const struct xp_enc_config *c = &enc->cfg;
-
-	if (c->kind == XP_NETFLOW5 || enc->tmpl_due)
-		return;
-	if (c->template_s > 0 &&
-	    enc->now_us >= enc->tmpl_sent_us + (uint64_t)c->template_s * 1000000)
-		enc->tmpl_due = 1;
-	if (c->template_dgrams > 0 && enc->dgrams_since_tmpl >= c->template_dgrams)
-		enc->tmpl_due = 1;
-	/* Templates go first in a datagram: close the one in progress. */
-	if (enc->tmpl_due && enc->len > 0)
+	if (enc->len > 0 && !enc->has_tmpl && tmpl_is_due(enc))
 		dgram_finish(enc);
 }
 
