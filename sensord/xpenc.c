@@ -10,6 +10,10 @@
  * direction without packets is skipped).  Every data record carries the
  * conversation id (flowId, IE 148) and the end reason (flowEndReason, IE
  * 136) where the format allows, so a collector can join interim records.
+ * ICMP type and code go both where NetFlow puts them (the destination
+ * port, as type * 256 + code) and in the proper element (v9 ICMP_TYPE 32
+ * for both families, IPFIX icmpTypeCodeIPv4 32 / icmpTypeCodeIPv6 139):
+ * nfdump 1.7.1 reads v9 ICMP only from field 32, and 139 not at all in v9.
  *
  * Invariants:
  *  - a datagram is never larger than cfg.mtu (v5: 24 + 30 * 48 bytes);
@@ -41,7 +45,7 @@
 enum xp_val {
 	V_SRC4, V_DST4, V_SRC6, V_DST6, V_SPORT, V_DPORT, V_PROTO, V_FLAGS,
 	V_PKTS, V_BYTES, V_START_MS, V_END_MS, V_FIRST_UP, V_LAST_UP,
-	V_REASON, V_VLAN, V_FLOWID, V_RPKTS, V_RBYTES, V_RFLAGS
+	V_REASON, V_VLAN, V_FLOWID, V_RPKTS, V_RBYTES, V_RFLAGS, V_ICMP
 };
 
 /* One template field: IE id (enterprise bit included), length, PEN. */
@@ -73,6 +77,7 @@ static const struct xp_ie v9_v4[] = {
 	{ 12, 4, 0, V_DST4 },		/* IPV4_DST_ADDR */
 	{ 7, 2, 0, V_SPORT },		/* L4_SRC_PORT */
 	{ 11, 2, 0, V_DPORT },		/* L4_DST_PORT */
+	{ 32, 2, 0, V_ICMP },		/* ICMP_TYPE: type * 256 + code */
 	{ 4, 1, 0, V_PROTO },		/* PROTOCOL */
 	{ 6, 1, 0, V_FLAGS },		/* TCP_FLAGS */
 	{ 2, 8, 0, V_PKTS },		/* IN_PKTS */
@@ -88,6 +93,7 @@ static const struct xp_ie v9_v6[] = {
 	{ 28, 16, 0, V_DST6 },		/* IPV6_DST_ADDR */
 	{ 7, 2, 0, V_SPORT },
 	{ 11, 2, 0, V_DPORT },
+	{ 32, 2, 0, V_ICMP },		/* ICMP_TYPE: nfdump reads no 139 */
 	{ 4, 1, 0, V_PROTO },
 	{ 6, 1, 0, V_FLAGS },
 	{ 2, 8, 0, V_PKTS },
@@ -134,6 +140,7 @@ static const struct xp_ie ipfix_v4[] = {
 	{ 8, 4, 0, V_SRC4 },		/* sourceIPv4Address */
 	{ 12, 4, 0, V_DST4 },		/* destinationIPv4Address */
 	IPFIX_PORTS,
+	{ 32, 2, 0, V_ICMP },		/* icmpTypeCodeIPv4 */
 	IPFIX_COUNTS,
 };
 
@@ -141,6 +148,7 @@ static const struct xp_ie ipfix_v6[] = {
 	{ 27, 16, 0, V_SRC6 },		/* sourceIPv6Address */
 	{ 28, 16, 0, V_DST6 },		/* destinationIPv6Address */
 	IPFIX_PORTS,
+	{ 139, 2, 0, V_ICMP },		/* icmpTypeCodeIPv6 */
 	IPFIX_COUNTS,
 };
 
@@ -148,6 +156,7 @@ static const struct xp_ie ipfix_bi_v4[] = {
 	{ 8, 4, 0, V_SRC4 },
 	{ 12, 4, 0, V_DST4 },
 	IPFIX_PORTS,
+	{ 32, 2, 0, V_ICMP },
 	IPFIX_REVERSE,
 	IPFIX_COUNTS,
 };
@@ -156,6 +165,7 @@ static const struct xp_ie ipfix_bi_v6[] = {
 	{ 27, 16, 0, V_SRC6 },
 	{ 28, 16, 0, V_DST6 },
 	IPFIX_PORTS,
+	{ 139, 2, 0, V_ICMP },
 	IPFIX_REVERSE,
 	IPFIX_COUNTS,
 };
@@ -644,6 +654,9 @@ put_field(struct xp_enc *enc, uint8_t *p, const struct xp_ie *ie,
 		break;
 	case V_RFLAGS:
 		x = v->rflags;
+		break;
+	case V_ICMP:
+		x = cr->proto == 1 || cr->proto == 58 ? v->dport : 0;
 		break;
 	}
 	put_be(p, x, ie->len);

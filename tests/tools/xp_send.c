@@ -364,7 +364,7 @@ pcap_emit(void *arg, const uint8_t *buf, size_t len, uint32_t n_data,
 	uint8_t h[16 + 28];
 	uint32_t sum = 0;
 	size_t i, iplen = len + 28;
-	uint64_t ts = w->now_us + w->n;	/* distinct, rising stamps */
+	uint64_t ts = w->now_us;	/* flow time of the emit */
 
 	(void)n_data;
 	(void)has_tmpl;

@@ -656,10 +656,10 @@ test_v5(void)
 	T_OK(sink.len[0] <= 1400, "v5: datagram <= mtu");
 }
 
-static const uint16_t v9_v4_types[] = { 8, 12, 7, 11, 4, 6, 2, 1, 22, 21,
-    58, 136 };
-static const uint16_t v9_v6_types[] = { 27, 28, 7, 11, 4, 6, 2, 1, 22, 21,
-    58, 136 };
+static const uint16_t v9_v4_types[] = { 8, 12, 7, 11, 32, 4, 6, 2, 1, 22,
+    21, 58, 136 };
+static const uint16_t v9_v6_types[] = { 27, 28, 7, 11, 32, 4, 6, 2, 1, 22,
+    21, 58, 136 };
 
 static int
 tmpl_is(struct dstate *ds, uint16_t tid, const uint16_t *types, int n,
@@ -688,7 +688,8 @@ test_v9(void)
 	const struct drec *p;
 	uint64_t base;
 	int i, n_tmpl_dg;
-	static const uint16_t v4_lens[] = { 4, 4, 2, 2, 1, 1, 8, 8, 4, 4, 2, 1 };
+	static const uint16_t v4_lens[] = { 4, 4, 2, 2, 2, 1, 1, 8, 8, 4, 4, 2,
+	    1 };
 
 	sink_reset();
 	memset(&ds, 0, sizeof(ds));
@@ -705,9 +706,9 @@ test_v9(void)
 	T_EQ_INT(d.n_tmpl, 2, "v9: two templates");
 	T_EQ_INT(d.tmpl_ids[0], 256, "v9: IPv4 template 256");
 	T_EQ_INT(d.tmpl_ids[1], 257, "v9: IPv6 template 257");
-	T_OK(tmpl_is(&ds, 256, v9_v4_types, 12, v4_lens),
+	T_OK(tmpl_is(&ds, 256, v9_v4_types, 13, v4_lens),
 	    "v9: IPv4 template fields and lengths (RFC 3954 types)");
-	T_OK(tmpl_is(&ds, 257, v9_v6_types, 12, NULL),
+	T_OK(tmpl_is(&ds, 257, v9_v6_types, 13, NULL),
 	    "v9: IPv6 template fields");
 	T_EQ_INT(d.n_rec, 7, "v9: 2 + 1 + 2 + 2 uniflow records");
 	T_EQ_INT(d.count, 2 + 7, "v9: count = template + data records");
@@ -748,6 +749,9 @@ test_v9(void)
 	p = &d.rec[6];
 	T_EQ_INT(p->v[136], 5, "v9: evict = 5");
 	T_EQ_INT(p->v[11], 0, "v9: ICMP echo reply type in L4_DST_PORT");
+	T_EQ_INT(p->has[32] && p->v[32] == 0, 1, "v9: ... and in ICMP_TYPE");
+	T_EQ_INT(d.rec[5].v[32], 8 << 8, "v9: echo request 8.0 in ICMP_TYPE");
+	T_EQ_INT(d.rec[0].v[32], 0, "v9: ICMP_TYPE 0 for TCP");
 
 	/* Sequence counts packets; refresh after template_s of flow time. */
 	sink_reset();
@@ -885,6 +889,10 @@ test_ipfix(void)
 	T_EQ_U64(d.rec[1].r[2], 0, "ipfix: one-way: reverse packets 0");
 	T_OK(addr_eq(d.rec[2].src, "2001:db8::1"), "ipfix: IPv6 record");
 	T_EQ_INT(d.rec[2].tid, 257, "ipfix: IPv6 in set 257");
+	T_EQ_INT(d.rec[3].v[32], 8 << 8, "ipfix: icmpTypeCodeIPv4 8.0");
+	T_EQ_INT(d.rec[3].v[11], 8 << 8, "ipfix: ... and destinationTransportPort");
+	T_OK(d.rec[2].has[139] && d.rec[2].v[139] == 0,
+	    "ipfix: icmpTypeCodeIPv6 0 for TCP");
 
 	/* Unidirectional: two records, swapped, own times. */
 	sink_reset();
