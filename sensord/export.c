@@ -398,7 +398,9 @@ xp_new(const struct xp_config *cfg)
 		ex->q[i].buf = ex->qbuf + (size_t)i * cfg->enc.mtu;
 	if (cfg->max_rate > 0) {
 		ex->cost_ns = 1000000000ull / cfg->max_rate;
-		burst = cfg->burst > 0 ? cfg->burst : cfg->max_rate / 10;
+		/* 50 ms worth by default: ~40 datagrams, well inside a
+		 * collector's default 208 KiB receive buffer. */
+		burst = cfg->burst > 0 ? cfg->burst : cfg->max_rate / 20;
 		if (burst < 1)
 			burst = 1;
 		ex->tau_ns = ex->cost_ns * burst;

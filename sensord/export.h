@@ -35,7 +35,7 @@ struct xp_config {
 	uint16_t	port;
 	uint32_t	max_rate;	/* records per second, 0 = unpaced */
 	uint32_t	burst;		/* records sent back to back before
-					   pacing applies; 0 = max_rate/10 */
+					   pacing applies; 0 = max_rate/20 */
 	uint32_t	queue;		/* datagrams kept while the socket or
 					   the pacer says wait (live) */
 	uint32_t	sndbuf;		/* SO_SNDBUF wish, bytes; 0 = keep */
@@ -69,7 +69,8 @@ struct xp_stats {
 /*
  * Defaults: IPFIX biflows to 127.0.0.1:4739, templates every 60 s or 64
  * datagrams, no sampling, 1400-byte datagrams, 20000 records/s in bursts
- * of 2000, 256 queued datagrams, 4 MiB SO_SNDBUF, lossy.
+ * of 1000, 256 queued datagrams, 4 MiB SO_SNDBUF, lossy, 5 s at most
+ * waiting for one datagram when lossless.
  */
 void	xp_config_defaults(struct xp_config *cfg);
 

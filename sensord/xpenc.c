@@ -7,9 +7,11 @@
  * either one biflow record (IPFIX with biflow on: forward counters in the
  * standard elements, reverse counters in the PEN 29305 reverse elements) or
  * its two uniflows (initiator->responder, then responder->initiator; a
- * direction without packets is skipped).  Every data record carries the
- * conversation id (flowId, IE 148) and the end reason (flowEndReason, IE
- * 136) where the format allows, so a collector can join interim records.
+ * direction without packets is skipped).  IPFIX records carry the
+ * conversation id (flowId, IE 148) so a collector can join interim records,
+ * and IPFIX and v9 records the end reason (flowEndReason, IE 136); v5 has
+ * room for neither, and its 32-bit counters are clamped (and counted), not
+ * split, so a v5 collector sees one record per uniflow as the others do.
  * ICMP type and code go both where NetFlow puts them (the destination
  * port, as type * 256 + code) and in the proper element (v9 ICMP_TYPE 32
  * for both families, IPFIX icmpTypeCodeIPv4 32 / icmpTypeCodeIPv6 139):
@@ -33,8 +35,10 @@
  * unix_secs * 1000 - sysUptime + First gives back the record's millisecond.
  * XXX: the 32-bit millisecond uptime wraps after 49.7 days.
  *
- * Cost: one memcpy-free pass writing big-endian fields into an embedded
- * buffer; no allocation, no I/O.  About 60 ns per record on the dev box.
+ * Cost: one pass writing big-endian fields into an embedded buffer; no
+ * allocation, no I/O.  Measured on the shared 2-core dev box: about 60 ns
+ * per v5 flow, 250 ns per v9/IPFIX uniflow, 330 ns per IPFIX biflow (the
+ * field loop is table driven; fast enough at 20000 records/s pacing).
  */
 #include <errno.h>
 #include <string.h>
@@ -483,7 +487,7 @@ static void
 dgram_finish(struct xp_enc *enc)
 {
 	uint8_t *h = enc->buf;
-	uint64_t now_ms = enc->now_us / 1000, secs;
+	uint64_t now_ms = enc->now_us / 1000, secs, up;
 	int has_tmpl = enc->has_tmpl, rc;
 	uint32_t n_data = enc->n_data;
 
@@ -494,7 +498,9 @@ dgram_finish(struct xp_enc *enc)
 	case XP_NETFLOW5:
 		put_be(h, 5, 2);
 		put_be(h + 2, enc->n_hdr, 2);
-		put_be(h + 4, now_ms - enc->boot_ms, 4);
+		/* A start_us in the future would make this negative. */
+		up = now_ms > enc->boot_ms ? now_ms - enc->boot_ms : 0;
+		put_be(h + 4, up, 4);
 		put_be(h + 8, now_ms / 1000, 4);
 		put_be(h + 12, now_ms % 1000 * 1000000, 4);
 		put_be(h + 16, enc->seq, 4);
@@ -508,9 +514,10 @@ dgram_finish(struct xp_enc *enc)
 	case XP_NETFLOW9:
 		/* Header time rounded up to a second: see the top comment. */
 		secs = (enc->now_us + 999999) / 1000000;
+		up = secs * 1000 > enc->boot_ms ? secs * 1000 - enc->boot_ms : 0;
 		put_be(h, 9, 2);
 		put_be(h + 2, enc->n_hdr, 2);
-		put_be(h + 4, secs * 1000 - enc->boot_ms, 4);
+		put_be(h + 4, up, 4);
 		put_be(h + 8, secs, 4);
 		put_be(h + 12, enc->seq, 4);
 		put_be(h + 16, enc->cfg.domain, 4);
