@@ -30,7 +30,7 @@ log_verbose(void)
 	return log_verbosity;
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 {
 	char buf[1024];
