@@ -27,9 +27,9 @@
  *    60-byte packet that claims 65535 bytes would let a spoofer inflate any
  *    host's volume (and trip its baseline).  When the header claims less
  *    than the wire, the rest is link padding or FCS and is not IP.
- *    BIG TCP / TSO (IPv4 total length 0, IPv6 payload length 0 without a
- *    jumbo option, carrying TCP) and unreadable jumbo options are metered
- *    by the wire and flagged PI_JUMBO.
+ *    BIG TCP / TSO (IPv4 total length 0 carrying TCP; IPv6 payload length
+ *    0 without a jumbo option carrying TCP, or UDP for tunnels) and jumbo
+ *    options cut by the snaplen are metered by the wire, with PI_JUMBO.
  *  - IPv4 header cut by the snaplen: fewer than 20 bytes -> TRUNC_IPV4 with
  *    nothing at L3 (the addresses end at byte 20).  20 bytes or more but
  *    options cut -> TRUNC_IPV4 with PI_HAS_L3, as long as the version, IHL
@@ -435,8 +435,13 @@ dec_ipv6_ext(struct cur *c, uint32_t plen, uint8_t nh, struct pktinfo *pi)
 			cur_skip(&e, 1);
 			fo = cur_be16(&e);
 			if ((fo & 0xfff8) != 0) {
-				/* Later fragment: no transport header. */
-				pi->flags |= PI_FRAG;
+				/*
+				 * Later fragment: no transport header.  A
+				 * first-fragment header before it (two
+				 * fragment headers, fuzzer-found) is moot.
+				 */
+				pi->flags = (uint16_t)((pi->flags &
+				    ~PI_FRAG_FIRST) | PI_FRAG);
 				pi->proto = next;
 				return DEC_FRAGMENT;
 			}
@@ -494,8 +499,13 @@ dec_ipv6(struct cur *c, uint32_t wire, struct pktinfo *pi)
 			pi->flags |= PI_JUMBO;
 		}
 		/* else 0: no payload, the walk reports the bad header. */
-	} else if (plen == 0 && nh == P_TCP) {
-		/* BIG TCP with the jumbo header already removed (Linux). */
+	} else if (plen == 0 && (nh == P_TCP || nh == P_UDP)) {
+		/*
+		 * Linux BIG TCP removes the jumbo header and leaves payload
+		 * length 0, also on the outer header of a UDP tunnel (Geneve,
+		 * VXLAN) whose UDP length is 0 as in RFC 2675 §4.  The wire
+		 * bounds it, so this cannot inflate a count.
+		 */
 		claimed = wire_ip;
 		pi->flags |= PI_JUMBO;
 	}

@@ -1162,6 +1162,18 @@ test_ipv6_fragments(void)
 	T_EQ_INT(pi.flags, PI_HAS_L3 | PI_HAS_PORTS,
 	    "atomic fragment: no FRAG, ports");
 
+	/* Two fragment headers, first then later: a later fragment. */
+	p.n = 0;
+	pb_eth(&p, 0x86dd);
+	pb_ipv6(&p, 8 + 8 + 16, 44);
+	pb_frag6(&p, 44, 0, 1);
+	pb_frag6(&p, 17, 2, 1);
+	pb_fill(&p, 0, 16);
+	T_EQ_INT(dec(DEC_DLT_EN10MB, &p, &pi), DEC_FRAGMENT,
+	    "two fragment headers: fragment");
+	T_EQ_INT(pi.flags, PI_HAS_L3 | PI_FRAG,
+	    "two fragment headers: no FRAG_FIRST");
+
 	/* Fragment header cut. */
 	T_EQ_INT(dec_cut(DEC_DLT_EN10MB, &p, 14 + 40 + 7, 100, &pi),
 	    DEC_TRUNC_IPV6_EXT, "fragment header cut: trunc_ipv6_ext");
@@ -1237,11 +1249,23 @@ test_ipv6_jumbo(void)
 	T_EQ_INT(pi.l4_payload, 185000 - 20, "v6 big tcp: payload");
 	T_EQ_INT(pi.flags & PI_JUMBO, PI_JUMBO, "v6 big tcp: JUMBO");
 
-	/* plen 0 with UDP is just an empty payload: UDP does not fit. */
+	/*
+	 * BIG TCP in a UDP tunnel (tcpdump's bigtcp-ipv6-geneve-ipv4.pcap):
+	 * payload length 0, UDP length 0 (the bytes of the TCP seq here).
+	 */
 	p.b[14 + 6] = 17;
+	T_EQ_INT(dec(DEC_DLT_EN10MB, &p, &pi), DEC_OK, "plen 0 udp: ok");
+	T_EQ_INT(pi.ip_len, 70, "plen 0 udp: ip_len from the wire");
+	T_EQ_INT(pi.l4_payload, 70 - 40 - 8, "plen 0 udp: udp len 0 = rest");
+	T_EQ_INT(pi.flags, PI_HAS_L3 | PI_HAS_PORTS | PI_JUMBO,
+	    "plen 0 udp: JUMBO");
+
+	/* Any other protocol with plen 0 just has an empty payload. */
+	p.b[14 + 6] = 58;
 	T_EQ_INT(dec(DEC_DLT_EN10MB, &p, &pi), DEC_BAD_L4_LEN,
-	    "plen 0 udp: bad_l4_len");
-	T_EQ_INT(pi.ip_len, 40, "plen 0 udp: ip_len 40");
+	    "plen 0 icmpv6: bad_l4_len");
+	T_EQ_INT(pi.ip_len, 40, "plen 0 icmpv6: ip_len 40");
+	T_EQ_INT(pi.flags & PI_JUMBO, 0, "plen 0 icmpv6: no JUMBO");
 }
 
 /* --- transport ----------------------------------------------------------- */
