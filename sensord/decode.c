@@ -40,8 +40,9 @@
  *    and in the capture (else TRUNC_L4; ports are still filled when their
  *    4 bytes, or ICMP's type and code, were captured).  TCP options are
  *    never read, so options cut by the snaplen are not an error; options
- *    longer than the IP payload are (BAD_L4_LEN).  A malformed transport
- *    header (BAD_L4_LEN, BAD_TCP_OFF) never sets PI_HAS_PORTS.
+ *    longer than the IP payload are (BAD_L4_LEN), except in a first
+ *    fragment, where they may go on in the next one.  A malformed
+ *    transport header (BAD_L4_LEN, BAD_TCP_OFF) never sets PI_HAS_PORTS.
  *  - Non-first fragments: DEC_FRAGMENT, PI_HAS_L3|PI_FRAG, proto set, no
  *    ports, l4_off 0, l4_payload 0.  IPv6 atomic fragments (offset 0, M 0,
  *    RFC 6946) are not fragments.
@@ -239,8 +240,16 @@ dec_l4(struct cur *c, uint32_t plen, struct pktinfo *pi)
 		doff = (uint32_t)(offflags >> 12) * 4;
 		if (doff < TCP_HDR_MIN)
 			return DEC_BAD_TCP_OFF;
-		if (doff > plen)
-			return DEC_BAD_L4_LEN;
+		if (doff > plen) {
+			/*
+			 * A first fragment may end inside the options
+			 * (RFC 791 fragments on any 8-byte boundary; RFC
+			 * 1858 only refuses one without the fixed header).
+			 */
+			if (!(pi->flags & PI_FRAG_FIRST))
+				return DEC_BAD_L4_LEN;
+			doff = plen;
+		}
 		pi->sport = dec_ld16(b);
 		pi->dport = dec_ld16(b + 2);
 		pi->tcp_seq = dec_ld32(b + 4);

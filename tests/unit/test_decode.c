@@ -851,6 +851,34 @@ test_ipv4_fragments(void)
 	T_EQ_INT(pi.ip_len, 1500, "first fragment: ip_len");
 	T_EQ_INT(pi.l4_payload, 1472, "first fragment: payload of this one");
 
+	/*
+	 * A first fragment may end inside the TCP options (zeek's
+	 * ipv4_fragmented-syn.pcap): ports and flags are there.  Without
+	 * MF the same header is malformed.
+	 */
+	{
+		struct pb q = { .n = 0 };
+
+		pb_eth(&q, 0x0800);
+		pb_ipv4(&q, 5, 20 + 24, 0x2000, 6);
+		pb_tcp(&q, 12345, 80, 1, 0, 10, 0, TH_SYN, 1024);
+		pb_u32(&q, 0x020405b4);	/* MSS, the rest in fragment 2 */
+		T_EQ_INT(dec(DEC_DLT_EN10MB, &q, &pi), DEC_OK,
+		    "first fragment inside tcp options: ok");
+		T_EQ_INT(pi.flags, PI_HAS_L3 | PI_HAS_PORTS | PI_HAS_TCP |
+		    PI_FRAG | PI_FRAG_FIRST, "first fragment in options: TCP");
+		T_EQ_INT(pi.tcp_flags, TH_SYN, "first fragment in options: SYN");
+		T_EQ_INT(pi.l4_payload, 0, "first fragment in options: no data");
+		q.b[20] = 0;
+		T_EQ_INT(dec(DEC_DLT_EN10MB, &q, &pi), DEC_BAD_L4_LEN,
+		    "unfragmented, doff 40 > 24: bad_l4_len");
+		/* RFC 1858 tiny fragment: not even the fixed header. */
+		q.b[20] = 0x20;
+		q.b[17] = 20 + 16;
+		T_EQ_INT(dec(DEC_DLT_EN10MB, &q, &pi), DEC_BAD_L4_LEN,
+		    "tiny first fragment (16 bytes of tcp): bad_l4_len");
+	}
+
 	/* Middle fragment (offset 1480 = 185 * 8, MF): no ports. */
 	p.b[20] = 0x20;
 	p.b[21] = 185;
