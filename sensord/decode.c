@@ -5,7 +5,8 @@
  * (cursor.h), fills the caller's struct pktinfo and returns one enum
  * dec_result.  No allocation, no logging, no clock, no global state; it is
  * safe to call from any number of threads.  Bytes are never cast to
- * structs and every multi-byte field goes through the cursor.
+ * structs: every byte is fetched through the cursor, fixed-size headers
+ * with one cur_bytes() into a local array that is then decoded.
  *
  * Two lengths, always.  Parsing is bounded by what was captured (caplen);
  * metering (ip_len) comes from the IP length fields, bounded by what was on
@@ -57,10 +58,14 @@
  *  - A wirelen below caplen (a broken file) is taken as caplen for the
  *    bounds; pi->wirelen is still the value given.
  *
- * Cost: one 88-byte memset, then straight-line reads; the only loops are
- * the VLAN tags (at most 3 turns), the IPv6 extension headers (at most 9)
- * and the options of a hop-by-hop header when the payload length is 0
- * (bounded by its 2 KiB).  About 10 ns for Ethernet/IPv4/TCP on one core.
+ * Cost: one 88-byte memset (five vector stores, cheaper than zeroing the
+ * 22 fields one by one), then straight-line reads; the only loops are the
+ * VLAN tags (at most 3 turns), the IPv6 extension headers (at most 9) and
+ * the options of a hop-by-hop header when the payload length is 0 (bounded
+ * by its 2 KiB).  Measured 22-35 ns of CPU per Ethernet/IPv4/TCP or
+ * VLAN/IPv6/hop-by-hop/UDP packet (gcc -O2, busy shared 2-core host): 5-7%
+ * of the 500 ns a packet may take at 2 Mpps.  Forcing the IPv4 and L4
+ * steps inline doubled the code and gained nothing measurable.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -105,6 +110,8 @@
 #define IPV6_HDR_LEN		40
 #define IPV4_MF			0x2000
 #define IPV4_OFFMASK		0x1fff
+#define IPV6_OFFMASK		0xfff8	/* fragment offset, 8-byte units */
+#define IPV6_MF			0x0001
 #define IPV6_JUMBO_OPT		0xc2	/* RFC 2675 §2 */
 
 #define TCP_HDR_MIN		20
@@ -278,7 +285,7 @@ dec_l4(struct cur *c, uint32_t plen, struct pktinfo *pi)
 		pi->l4_payload = plen - SCTP_HDR_LEN;
 		break;
 	default:
-		/* ICMP, ICMPv6: NetFlow's convention, type and code in dport. */
+		/* ICMP, ICMPv6: as NetFlow, type and code in dport. */
 		pi->dport = dec_ld16(b);
 		pi->l4_payload = plen - need;
 		break;
@@ -413,10 +420,8 @@ dec_ipv6_ext(struct cur *c, uint32_t plen, uint8_t nh, struct pktinfo *pi)
 		case P_MOBILITY:	/* RFC 6275 §6.1.1 */
 		case P_HIP:		/* RFC 7401 §5.1 */
 		case P_SHIM6:		/* RFC 5533 §5.1 */
-			len = 2;	/* next header, length in 8-byte units */
-			break;
 		case P_AH:		/* RFC 4302 §2.2: 4-byte units, +2 */
-			len = 2;
+			len = 2;	/* next header and length first */
 			break;
 		case P_FRAGMENT:	/* RFC 8200 §4.5: fixed 8 bytes */
 			len = 8;
@@ -443,7 +448,7 @@ dec_ipv6_ext(struct cur *c, uint32_t plen, uint8_t nh, struct pktinfo *pi)
 		if (nh == P_FRAGMENT) {
 			cur_skip(&e, 1);
 			fo = cur_be16(&e);
-			if ((fo & 0xfff8) != 0) {
+			if ((fo & IPV6_OFFMASK) != 0) {
 				/*
 				 * Later fragment: no transport header.  A
 				 * first-fragment header before it (two
@@ -454,7 +459,7 @@ dec_ipv6_ext(struct cur *c, uint32_t plen, uint8_t nh, struct pktinfo *pi)
 				pi->proto = next;
 				return DEC_FRAGMENT;
 			}
-			if (fo & 1)	/* M set: first fragment */
+			if (fo & IPV6_MF)	/* offset 0, more: first */
 				pi->flags |= PI_FRAG | PI_FRAG_FIRST;
 		}
 		nh = next;

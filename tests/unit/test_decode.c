@@ -549,7 +549,8 @@ test_sll(void)
 	p.n = 14;
 	pb_u16(&p, 0x0806);
 	pb_fill(&p, 0, 28);
-	T_EQ_INT(dec(DEC_DLT_LINUX_SLL, &p, &pi), DEC_NOT_IP, "sll arp: not_ip");
+	T_EQ_INT(dec(DEC_DLT_LINUX_SLL, &p, &pi), DEC_NOT_IP,
+	    "sll arp: not_ip");
 	T_EQ_INT(dec_cut(DEC_DLT_LINUX_SLL, &p, 15, 60, &pi), DEC_TRUNC_LINK,
 	    "sll 15 bytes: trunc_link");
 
@@ -606,7 +607,8 @@ test_raw(void)
 
 	/* Neither 4 nor 6 in the version nibble; nothing at all. */
 	p.b[0] = 0x50;
-	T_EQ_INT(dec(DEC_DLT_RAW, &p, &pi), DEC_NOT_IP, "raw version 5: not_ip");
+	T_EQ_INT(dec(DEC_DLT_RAW, &p, &pi), DEC_NOT_IP,
+	    "raw version 5: not_ip");
 	T_EQ_INT(pi.family, 0, "raw version 5: family 0");
 	T_EQ_INT(dec_cut(DEC_DLT_RAW, &p, 0, 0, &pi), DEC_TRUNC_LINK,
 	    "raw empty: trunc_link");
@@ -867,8 +869,8 @@ test_ipv4_fragments(void)
 		    "first fragment inside tcp options: ok");
 		T_EQ_INT(pi.flags, PI_HAS_L3 | PI_HAS_PORTS | PI_HAS_TCP |
 		    PI_FRAG | PI_FRAG_FIRST, "first fragment in options: TCP");
-		T_EQ_INT(pi.tcp_flags, TH_SYN, "first fragment in options: SYN");
-		T_EQ_INT(pi.l4_payload, 0, "first fragment in options: no data");
+		T_EQ_INT(pi.tcp_flags, TH_SYN, "first fragment: SYN");
+		T_EQ_INT(pi.l4_payload, 0, "first fragment: no data");
 		q.b[20] = 0;
 		T_EQ_INT(dec(DEC_DLT_EN10MB, &q, &pi), DEC_BAD_L4_LEN,
 		    "unfragmented, doff 40 > 24: bad_l4_len");
@@ -1038,7 +1040,8 @@ test_ipv6_ext_each(void)
 		snprintf(name, sizeof(name), "ext %s cut: L3 kept", t[i].what);
 		T_EQ_INT(pi.flags, PI_HAS_L3 | PI_TRUNC, name);
 		p.b[19] = (uint8_t)(t[i].bytes - 1);
-		snprintf(name, sizeof(name), "ext %s plen short: bad_ipv6_ext_len",
+		snprintf(name, sizeof(name),
+		    "ext %s plen short: bad_ipv6_ext_len",
 		    t[i].what);
 		T_EQ_INT(dec(DEC_DLT_EN10MB, &p, &pi), DEC_BAD_IPV6_EXT_LEN,
 		    name);
