@@ -17,6 +17,12 @@
 
 struct flowtab;
 
+/*
+ * Timeouts of 0 take the default.  active_s is capped at FT_ACTIVE_MAX_S:
+ * a record interval keeps 32-bit microsecond offsets (71 minutes).
+ */
+#define FT_ACTIVE_MAX_S	3600
+
 struct ft_config {
 	size_t		mem_budget;	/* bytes for records + index */
 	uint32_t	idle_s;		/* passive timeout, default 30 */
@@ -31,6 +37,8 @@ struct ft_config {
  * conversation is created, with a record whose reason is END_NONE and
  * counts of the first packet: detectors count distinct ports and peers from
  * it online.  conv_record is called for every interim and final record.
+ * Both run synchronously inside ft_packet/ft_expire/ft_flush and must not
+ * call back into the table.
  */
 struct ft_sink {
 	void	(*conv_start)(void *arg, const struct convrec *cr);
@@ -47,9 +55,10 @@ struct ft_stats {
 	uint64_t	n_end[END__COUNT];	/* records by end reason */
 	uint64_t	n_evict;	/* evictions for lack of room */
 	uint64_t	n_out_of_order;	/* packets with time < clock */
+	uint64_t	n_skipped;	/* packets without PI_HAS_L3 */
 	uint64_t	n_active;	/* live conversations now (gauge) */
 	uint64_t	capacity;	/* conversations the budget holds */
-	uint64_t	bytes_per_flow;	/* memory per tracked conversation */
+	uint64_t	bytes_per_flow;	/* (pool + index) / capacity, bytes */
 };
 
 void	ft_config_defaults(struct ft_config *cfg);
