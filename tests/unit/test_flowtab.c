@@ -492,6 +492,24 @@ test_expiry(void)
 	T_OK(c->n == 1 && c->rec[0].reason == END_FIN &&
 	    strcmp(c->rec[0].state, "S2") == 0, "half close: fin, S2");
 
+	/*
+	 * LRU order: X is created first but stays busy; Y goes quiet.  Y must
+	 * expire on time although X was ahead of it in the list.
+	 */
+	c->n = 0;
+	t += 100 * SEC;
+	udp(ft, A, 6000, B, 6001, 10, t);			/* X */
+	udp(ft, B, 6001, A, 6000, 10, t + 1000);
+	udp(ft, A, 6100, B, 6101, 10, t + 2000);		/* Y */
+	udp(ft, B, 6101, A, 6100, 10, t + 3000);
+	udp(ft, A, 6000, B, 6001, 10, t + 20 * SEC);		/* X again */
+	ft_expire(ft, t + 3000 + 30 * SEC);
+	T_OK(c->n == 1 && c->rec[0].sport == 6100, "lru: the quiet one "
+	    "expires behind a busy older one");
+	ft_expire(ft, t + 50 * SEC);
+	T_OK(c->n == 2 && c->rec[1].sport == 6000, "lru: the busy one "
+	    "expires 30 s after its last packet");
+
 	/* The clock never runs back. */
 	c->n = 0;
 	ft_expire(ft, T0);
@@ -912,6 +930,58 @@ test_est_survive_flood(void)
 	free(c);
 }
 
+/*
+ * Index consistency under churn: 100 UDP flows revisited at random, with
+ * ft_expire now and then.  A packet must find its live conversation (no
+ * duplicate is created) and must start a new one exactly when the old one
+ * had timed out (5 s after a single packet, 30 s otherwise), whichever of
+ * the lazy check and ft_expire ended it.
+ */
+static void
+test_churn(void)
+{
+	struct cap *c = cap_new();
+	struct flowtab *ft = table(c, 16 * 1024, 0);
+	struct ft_stats st;
+	uint64_t last[100], npk[100], t = T0, want = 0, x = 88172645463325252ULL;
+	char ip[32];
+	int i, f;
+
+	memset(last, 0, sizeof(last));
+	memset(npk, 0, sizeof(npk));
+	for (i = 0; i < 20000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		f = (int)(x % 100);
+		t += (x >> 20) % 600000;		/* 0..0.6 s */
+		if (npk[f] == 0 || t - last[f] >=
+		    (npk[f] == 1 ? 5 : 30) * SEC) {
+			want++;
+			npk[f] = 0;
+		}
+		npk[f]++;
+		last[f] = t;
+		snprintf(ip, sizeof(ip), "10.7.0.%d", f + 1);
+		if (x & (1 << 9))
+			udp(ft, ip, 5000, B, 53, 10, t);
+		else
+			udp(ft, B, 53, ip, 5000, 10, t);
+		if (i % 50 == 0)
+			ft_expire(ft, t);
+	}
+	ft_get_stats(ft, &st);
+	T_EQ_U64(st.n_created, want, "churn: conversations created exactly "
+	    "when due");
+	T_EQ_U64(st.n_evict, 0, "churn: no eviction (100 flows, room for 128)");
+	T_EQ_U64(c->n + st.n_active, st.n_created, "churn: records + live == "
+	    "created");
+	T_OK(st.n_active <= 100, "churn: at most one live conversation per "
+	    "flow (%llu)", (unsigned long long)st.n_active);
+	ft_free(ft);
+	free(c);
+}
+
 static void
 test_determinism(void)
 {
@@ -1035,6 +1105,7 @@ main(void)
 	test_eviction();
 	test_syn_flood();
 	test_est_survive_flood();
+	test_churn();
 	test_determinism();
 	return t_done();
 }
