@@ -45,6 +45,8 @@
  * fixed history bookkeeping, no allocation.
  */
 #include <netinet/in.h>
+
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,6 +129,25 @@ icmp_pair(uint8_t proto, uint16_t tc, int *is_reply)
 	return (uint16_t)(q << 8 | code);
 }
 
+/* memcmp() order of two addresses, as two big-endian 64-bit compares. */
+static inline int
+addr_cmp(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t x[2], y[2];
+
+	memcpy(x, a, 16);
+	memcpy(y, b, 16);
+	x[0] = be64toh(x[0]);
+	y[0] = be64toh(y[0]);
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	x[1] = be64toh(x[1]);
+	y[1] = be64toh(y[1]);
+	if (x[1] != y[1])
+		return x[1] < y[1] ? -1 : 1;
+	return 0;
+}
+
 int
 conv_key_make(struct conv_key *k, const struct pktinfo *pi, uint8_t iface,
     int *is_reply)
@@ -143,7 +164,7 @@ conv_key_make(struct conv_key *k, const struct pktinfo *pi, uint8_t iface,
 	    (pi->family == 6 ? CONV_KEY_V6 : 0));
 	k->proto = pi->proto;
 	k->iface = iface;
-	c = memcmp(pi->src, pi->dst, 16);
+	c = addr_cmp(pi->src, pi->dst);
 	if (is_icmp(pi->proto)) {
 		/* Ports are not endpoint attributes: order addresses only. */
 		side = c > 0;

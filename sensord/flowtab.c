@@ -49,6 +49,8 @@
  * The sink's callbacks run synchronously inside ft_packet, ft_expire and
  * ft_flush and must not call back into the table.
  */
+#include <sys/mman.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +64,9 @@
 #define FT_MAX_CONVS	(UINT32_C(1) << 30)
 #define FT_MAX_SLOTS	(UINT32_C(1) << 31)
 #define FT_MOVE_SHIFT	20		/* LRU move granularity, 2^20 us */
+#define FT_BATCH	16		/* packets per prefetch pipeline */
 #define US_PER_S	UINT64_C(1000000)
+#define FT_HUGE		((size_t)2 << 20)	/* x86-64 huge page */
 
 _Static_assert(sizeof(struct conv_key) == 40, "conv_key has padding");
 _Static_assert(sizeof(struct conv) == 112, "conv is not 112 bytes");
@@ -89,6 +93,41 @@ struct flowtab {
 	struct ft_sink	 sink;
 	struct ft_stats	 st;
 };
+
+/*
+ * Zeroed, 2 MiB-aligned anonymous memory for the pool and the index, with
+ * transparent huge pages requested: a random probe then costs one cache
+ * miss instead of a cache miss plus a TLB miss (and, in a VM, a nested page
+ * walk); ft_speed measured 3.5 us per packet with 4 KiB pages at 1M
+ * conversations.  Pages are still faulted in lazily as records are used.
+ */
+static void *
+ft_map(size_t size)
+{
+	size_t len = size + FT_HUGE;
+	uint8_t *p, *a;
+	size_t head;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	head = (FT_HUGE - ((uintptr_t)p & (FT_HUGE - 1))) & (FT_HUGE - 1);
+	a = p + head;
+	if (head > 0)
+		munmap(p, head);
+	if (len - head > size)
+		munmap(a + size, len - head - size);
+	(void)madvise(a, size, MADV_HUGEPAGE);	/* a hint; may be off */
+	return a;
+}
+
+static void
+ft_unmap(void *p, size_t size)
+{
+	if (p != NULL)
+		munmap(p, size);
+}
 
 void
 ft_config_defaults(struct ft_config *cfg)
@@ -144,15 +183,15 @@ ft_new(const struct ft_config *cfg, const struct ft_sink *sink)
 
 	if ((ft = calloc(1, sizeof(*ft))) == NULL)
 		return NULL;
-	ft->idx = calloc(slots, sizeof(*ft->idx));
-	ft->pool = calloc(cap, sizeof(*ft->pool));
+	ft->mask = (uint32_t)(slots - 1);
+	ft->cap = (uint32_t)cap;
+	ft->idx = ft_map(slots * sizeof(*ft->idx));
+	ft->pool = ft_map(cap * sizeof(*ft->pool));
 	if (ft->idx == NULL || ft->pool == NULL) {
 		ft_free(ft);
 		errno = ENOMEM;
 		return NULL;
 	}
-	ft->mask = (uint32_t)(slots - 1);
-	ft->cap = (uint32_t)cap;
 	ft->free_head = FT_NIL;
 	for (i = 0; i < CONV_NCLASS; i++)
 		ft->head[i] = ft->tail[i] = FT_NIL;
@@ -172,8 +211,8 @@ ft_free(struct flowtab *ft)
 {
 	if (ft == NULL)
 		return;
-	free(ft->idx);
-	free(ft->pool);
+	ft_unmap(ft->idx, ((size_t)ft->mask + 1) * sizeof(*ft->idx));
+	ft_unmap(ft->pool, (size_t)ft->cap * sizeof(*ft->pool));
 	free(ft);
 }
 
@@ -370,20 +409,47 @@ ft_alloc(struct flowtab *ft)
 	return &ft->pool[ci];
 }
 
-void
-ft_packet(struct flowtab *ft, const struct pktinfo *pi, uint8_t iface)
+/* A packet's key and hash, worked out before the table is touched. */
+struct ft_pre {
+	struct conv_key	k;
+	uint32_t	h;
+	int		side;
+	int		is_reply;
+};
+
+static inline void
+ft_prepare(const struct flowtab *ft, const struct pktinfo *pi, uint8_t iface,
+    struct ft_pre *p)
 {
-	struct conv_key k;
+	p->side = conv_key_make(&p->k, pi, iface, &p->is_reply);
+	p->h = ft_hash(ft, &p->k);
+}
+
+/* Key equality as five 64-bit compares (the key has no padding). */
+static inline int
+key_eq(const struct conv_key *a, const struct conv_key *b)
+{
+	uint64_t x[5], y[5];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) |
+	    (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
+}
+
+_Static_assert(sizeof(struct conv_key) == 5 * sizeof(uint64_t),
+    "key_eq compares five words");
+
+static void
+ft_packet_pre(struct flowtab *ft, const struct pktinfo *pi,
+    const struct ft_pre *p)
+{
 	struct conv *c = NULL;
 	uint64_t t = pi->ts_us, prev_last = 0;
-	uint32_t h, i, ref;
+	uint32_t i, ref;
 	enum conv_class cl, ncl;
-	int side, is_reply, is_new = 0;
+	int is_new = 0;
 
-	if (!(pi->flags & PI_HAS_L3)) {
-		ft->st.n_skipped++;
-		return;
-	}
 	if (t < ft->clock)
 		ft->st.n_out_of_order++;
 	else
@@ -391,12 +457,10 @@ ft_packet(struct flowtab *ft, const struct pktinfo *pi, uint8_t iface)
 	ft->st.n_packets++;
 	ft->st.n_bytes += pi->ip_len;
 
-	side = conv_key_make(&k, pi, iface, &is_reply);
-	h = ft_hash(ft, &k);
-	for (i = h & ft->mask; (ref = ft->idx[i].ref) != 0;
+	for (i = p->h & ft->mask; (ref = ft->idx[i].ref) != 0;
 	    i = (i + 1) & ft->mask) {
-		if (ft->idx[i].h == h &&
-		    memcmp(&ft->pool[ref - 1].key, &k, sizeof(k)) == 0) {
+		if (ft->idx[i].h == p->h &&
+		    key_eq(&ft->pool[ref - 1].key, &p->k)) {
 			c = &ft->pool[ref - 1];
 			break;
 		}
@@ -418,18 +482,18 @@ ft_packet(struct flowtab *ft, const struct pktinfo *pi, uint8_t iface)
 	}
 	if (c == NULL) {
 		c = ft_alloc(ft);
-		conv_init(c, &k, pi, side, is_reply);
+		conv_init(c, &p->k, pi, p->side, p->is_reply);
 		conv_interval_reset(c, t);
-		index_insert(ft, h, ft_ci(ft, c));
+		index_insert(ft, p->h, ft_ci(ft, c));
 		is_new = 1;
 		ft->st.n_created++;
 		ft->st.n_active++;
 	}
 
-	conv_account(c, pi, side, t);
+	conv_account(c, pi, p->side, t);
 
 	cl = conv_class(c);
-	ncl = conv_next_class(c, pi, side, is_new);
+	ncl = conv_next_class(c, pi, p->side, is_new);
 	if (ncl != cl) {
 		if (cl != CONV_CLASS_NONE)
 			list_unlink(ft, c, cl);
@@ -446,6 +510,89 @@ ft_packet(struct flowtab *ft, const struct pktinfo *pi, uint8_t iface)
 
 		conv_fill(c, ft_conv_id(ft, c), END_NONE, &cr);
 		ft->sink.conv_start(ft->sink.arg, &cr);
+	}
+}
+
+void
+ft_packet(struct flowtab *ft, const struct pktinfo *pi, uint8_t iface)
+{
+	struct ft_pre p;
+
+	if (!(pi->flags & PI_HAS_L3)) {
+		ft->st.n_skipped++;
+		return;
+	}
+	ft_prepare(ft, pi, iface, &p);
+	ft_packet_pre(ft, pi, &p);
+}
+
+static inline void
+prefetch_conv(const struct conv *c)
+{
+	const char *b = (const char *)c;
+
+	__builtin_prefetch(b, 1, 3);
+	__builtin_prefetch(b + sizeof(*c) - 1, 1, 3);
+}
+
+/*
+ * Same as ft_packet() on each packet in order, but in stages over up to
+ * FT_BATCH packets so that their cache misses overlap instead of queueing:
+ * hash every key and prefetch its index slot; find each candidate record
+ * (by stored hash only) and prefetch it; prefetch the list neighbours a
+ * move will touch; then do the real work, which now mostly hits the cache.
+ * The prefetches are hints: records the earlier packets of the batch evict
+ * or move are simply found (or not) again in the last stage.
+ */
+void
+ft_packet_batch(struct flowtab *ft, const struct pktinfo *pi, size_t n,
+    uint8_t iface)
+{
+	struct ft_pre pre[FT_BATCH];
+	const struct conv *cand[FT_BATCH];
+	size_t m, j;
+	uint32_t i, ref;
+
+	while (n > 0) {
+		m = n < FT_BATCH ? n : FT_BATCH;
+		for (j = 0; j < m; j++) {
+			if (!(pi[j].flags & PI_HAS_L3))
+				continue;
+			ft_prepare(ft, &pi[j], iface, &pre[j]);
+			__builtin_prefetch(&ft->idx[pre[j].h & ft->mask], 0, 3);
+		}
+		for (j = 0; j < m; j++) {
+			cand[j] = NULL;
+			if (!(pi[j].flags & PI_HAS_L3))
+				continue;
+			for (i = pre[j].h & ft->mask;
+			    (ref = ft->idx[i].ref) != 0;
+			    i = (i + 1) & ft->mask) {
+				if (ft->idx[i].h == pre[j].h) {
+					cand[j] = &ft->pool[ref - 1];
+					prefetch_conv(cand[j]);
+					break;
+				}
+			}
+		}
+		for (j = 0; j < m; j++) {
+			if (cand[j] == NULL)
+				continue;
+			if (cand[j]->prev != FT_NIL)
+				__builtin_prefetch(&ft->pool[cand[j]->prev].next,
+				    1, 3);
+			if (cand[j]->next != FT_NIL)
+				__builtin_prefetch(&ft->pool[cand[j]->next].prev,
+				    1, 3);
+		}
+		for (j = 0; j < m; j++) {
+			if (pi[j].flags & PI_HAS_L3)
+				ft_packet_pre(ft, &pi[j], &pre[j]);
+			else
+				ft->st.n_skipped++;
+		}
+		pi += m;
+		n -= m;
 	}
 }
 

@@ -70,6 +70,14 @@ void		 ft_free(struct flowtab *ft);
 /* Meter one decoded packet (needs PI_HAS_L3); may emit records. */
 void	ft_packet(struct flowtab *ft, const struct pktinfo *pi, uint8_t iface);
 
+/*
+ * ft_packet() on n packets in order (same records, same order), with the
+ * cache misses of up to 16 packets overlapped by prefetching: the fast path
+ * when the capture loop has a batch of decoded packets at hand.
+ */
+void	ft_packet_batch(struct flowtab *ft, const struct pktinfo *pi, size_t n,
+	    uint8_t iface);
+
 /* Expire by idle/active/embryonic/closing timeouts as of now_us. */
 void	ft_expire(struct flowtab *ft, uint64_t now_us);
 

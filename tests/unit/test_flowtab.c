@@ -982,6 +982,88 @@ test_churn(void)
 	free(c);
 }
 
+/*
+ * ft_packet_batch() must be ft_packet() in a loop: a mixed trace (TCP with
+ * random flags, UDP, ICMP, late packets, packets without L3, a table small
+ * enough to evict) through both, in batches of random sizes, must give the
+ * same records in the same order and the same counters.
+ */
+static void
+test_batch_equivalence(void)
+{
+	static struct pktinfo tr[6000];
+	struct cap *c1 = cap_new(), *c2 = cap_new();
+	struct flowtab *f1 = table(c1, 16 * 1024, 0);
+	struct flowtab *f2 = table(c2, 16 * 1024, 0);
+	struct ft_stats s1, s2;
+	static const uint8_t fl[] = { TH_SYN, TH_SYN | TH_ACK, TH_ACK,
+	    TH_PUSH | TH_ACK, TH_FIN | TH_ACK, TH_RST, TH_RST | TH_ACK };
+	uint64_t x = 0x2545f4914f6cdd1dULL, t = T0;
+	char ip[32];
+	size_t i, n, k, same = 1;
+
+	for (i = 0; i < sizeof(tr) / sizeof(tr[0]); i++) {
+		int f, kind;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		f = (int)(x % 300);
+		kind = f % 3;
+		t += (x >> 24) % 20000;
+		snprintf(ip, sizeof(ip), "10.5.%d.%d", f / 200, f % 200 + 1);
+		if (kind == 0)
+			tr[i] = pkt(IPPROTO_TCP, (x & 1) ? ip : B,
+			    (x & 1) ? 40000 : 80, (x & 1) ? B : ip,
+			    (x & 1) ? 80 : 40000, fl[(x >> 8) % sizeof(fl)],
+			    (uint32_t)(x >> 40) % 100, t);
+		else if (kind == 1)
+			tr[i] = pkt(IPPROTO_UDP, (x & 1) ? ip : B,
+			    (x & 1) ? 5000 : 53, (x & 1) ? B : ip,
+			    (x & 1) ? 53 : 5000, 0, 30, t);
+		else
+			tr[i] = pkt(IPPROTO_ICMP, (x & 1) ? ip : B, 0,
+			    (x & 1) ? B : ip, (x & 1) ? 0x0800 : 0, 0, 56, t);
+		if ((x >> 50) % 50 == 0)
+			tr[i].ts_us -= 300000;		/* late */
+		if ((x >> 50) % 97 == 1)
+			tr[i].flags = 0;		/* not IP */
+	}
+	n = sizeof(tr) / sizeof(tr[0]);
+	for (i = 0; i < n; i++)
+		ft_packet(f1, &tr[i], 0);
+	for (i = 0; i < n; i += k) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		k = 1 + (size_t)(x % 40);
+		if (k > n - i)
+			k = n - i;
+		ft_packet_batch(f2, &tr[i], k, 0);
+	}
+	ft_flush(f1, END_EOF);
+	ft_flush(f2, END_EOF);
+	ft_get_stats(f1, &s1);
+	ft_get_stats(f2, &s2);
+	T_OK(c1->n > 1000 && c1->n == c2->n, "batch: same number of records "
+	    "(%zu, %zu)", c1->n, c2->n);
+	T_OK(s1.n_evict > 0, "batch: the trace evicts (%llu)",
+	    (unsigned long long)s1.n_evict);
+	for (i = 0; i < c1->n && i < MAXREC; i++)
+		same &= memcmp(&c1->rec[i], &c2->rec[i], sizeof(c1->rec[i])) == 0;
+	for (i = 0; i < c1->ns && i < MAXREC; i++)
+		same &= memcmp(&c1->start[i], &c2->start[i],
+		    sizeof(c1->start[i])) == 0;
+	T_OK(same, "batch: identical records and start notices, same order");
+	T_OK(memcmp(&s1, &s2, sizeof(s1)) == 0, "batch: identical counters");
+	T_OK(s1.n_skipped > 0 && s1.n_out_of_order > 0, "batch: trace has "
+	    "non-IP and late packets");
+	ft_free(f1);
+	ft_free(f2);
+	free(c1);
+	free(c2);
+}
+
 static void
 test_determinism(void)
 {
@@ -1106,6 +1188,7 @@ main(void)
 	test_syn_flood();
 	test_est_survive_flood();
 	test_churn();
+	test_batch_equivalence();
 	test_determinism();
 	return t_done();
 }
