@@ -617,6 +617,44 @@ test_active(void)
 }
 
 static void
+test_timeouts_config(void)
+{
+	struct cap *c = cap_new();
+	struct flowtab *ft = table(c, 0, 7200);
+	struct ft_config cfg;
+	uint64_t i;
+
+	/* active_s above FT_ACTIVE_MAX_S is capped: a cut at 3600 s. */
+	udp(ft, B, 200, A, 100, 1, T0);		/* two-way: not embryonic */
+	for (i = 0; i <= 200; i++)
+		udp(ft, A, 100, B, 200, 1, T0 + i * 20 * SEC);
+	T_EQ_INT(c->n, 1, "active cap: one interim record by 4000 s");
+	T_OK(c->n == 1 && c->rec[0].reason == END_ACTIVE &&
+	    c->rec[0].fwd.pkts + c->rec[0].rev.pkts == 181 &&
+	    c->rec[0].end_us == T0 + 3580 * SEC, "active cap: cut at 3600 s "
+	    "(packets 0..3580 s)");
+	ft_expire(ft, T0 + 4500 * SEC);
+	T_OK(c->n == 2 && c->rec[1].fwd.pkts + c->rec[1].rev.pkts == 21 &&
+	    c->rec[1].seq == 1,
+	    "active cap: the rest in the final record");
+
+	/* ft_set_timeouts: a live conversation takes the new idle timeout. */
+	c->n = 0;
+	udp(ft, A, 300, B, 400, 1, T0 + 5000 * SEC);
+	udp(ft, B, 400, A, 300, 1, T0 + 5000 * SEC);
+	ft_config_defaults(&cfg);
+	cfg.idle_s = 10;
+	ft_set_timeouts(ft, &cfg);
+	ft_expire(ft, T0 + 5009 * SEC);
+	T_EQ_INT(c->n, 0, "set_timeouts: alive at 9 s");
+	ft_expire(ft, T0 + 5010 * SEC);
+	T_OK(c->n == 1 && c->rec[0].sport == 300 &&
+	    c->rec[0].reason == END_IDLE, "set_timeouts: idle after 10 s");
+	ft_free(ft);
+	free(c);
+}
+
+static void
 test_icmp(void)
 {
 	struct cap *c = cap_new();
@@ -1180,6 +1218,7 @@ main(void)
 	test_expiry();
 	test_lazy_and_reopen();
 	test_active();
+	test_timeouts_config();
 	test_icmp();
 	test_ipv6_vlan_iface();
 	test_out_of_order();
