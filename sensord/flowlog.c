@@ -137,6 +137,7 @@ struct flowlog {
 	struct chunk	**free_chunks;
 	unsigned	 n_free;
 	int		 quit;
+	int		 is_started;	/* start-up retention done */
 	uint64_t	 n_done;
 	struct flowlog_stats pub;	/* writer counters, published */
 
@@ -732,16 +733,31 @@ out:
 
 /*
  * Build the catalogue from DIR: every regular file with our name pattern.
- * The most recently modified one may have been open in a crash: repair it.
- * Empty files (created, never written) are removed.
+ * The file open at a crash is among the most recently modified: every file
+ * modified within REPAIR_WINDOW_S of the newest is checked (file mtimes
+ * are coarse, so two files can share one).  Empty files (created, never
+ * written) are removed.  The sequence number continues from the newest.
  */
+#define REPAIR_WINDOW_S	2
+
+static int
+newer(const struct timespec *a, const char *an, const struct timespec *b,
+    const char *bn)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec > b->tv_sec;
+	if (a->tv_nsec != b->tv_nsec)
+		return a->tv_nsec > b->tv_nsec;
+	return strcmp(an, bn) > 0;
+}
+
 static int
 scan_dir(struct flowlog *fl)
 {
 	DIR *d;
 	struct dirent *de;
 	struct stat st;
-	uint64_t t_s;
+	uint64_t t_s, nsz;
 	unsigned seq, newest_seq = 0;
 	int fd, has_newest = 0;
 	struct timespec newest = { 0, 0 };
@@ -765,13 +781,10 @@ scan_dir(struct flowlog *fl)
 			(void)unlinkat(fl->dirfd, de->d_name, 0);
 			continue;
 		}
-		if (cat_insert(fl, de->d_name, (uint64_t)st.st_size, 0) != 0) {
-			closedir(d);
-			return -1;
-		}
-		if (!has_newest || st.st_mtim.tv_sec > newest.tv_sec ||
-		    (st.st_mtim.tv_sec == newest.tv_sec &&
-		    st.st_mtim.tv_nsec > newest.tv_nsec)) {
+		if (cat_insert(fl, de->d_name, (uint64_t)st.st_size, 0) != 0)
+			goto fail;
+		if (!has_newest || newer(&st.st_mtim, de->d_name, &newest,
+		    newest_name)) {
 			has_newest = 1;
 			newest = st.st_mtim;
 			newest_seq = seq;
@@ -780,23 +793,31 @@ scan_dir(struct flowlog *fl)
 		}
 	}
 	closedir(d);
+	d = NULL;
 	qsort(fl->cat, fl->n_cat, sizeof(*fl->cat), catent_cmp);
 	fl->next_seq = has_newest ? (newest_seq + 1) % SEQ_MOD : 0;
-	for (i = 0; has_newest && i < fl->n_cat; i++) {
-		uint64_t nsz;
-
-		if (strcmp(fl->cat[i].name, newest_name) != 0)
+	i = 0;
+	while (i < fl->n_cat) {
+		if (fstatat(fl->dirfd, fl->cat[i].name, &st,
+		    AT_SYMLINK_NOFOLLOW) != 0 ||
+		    st.st_mtim.tv_sec + REPAIR_WINDOW_S < newest.tv_sec) {
+			i++;
 			continue;
-		nsz = repair_file(fl, newest_name, fl->cat[i].size);
+		}
+		nsz = repair_file(fl, fl->cat[i].name, fl->cat[i].size);
 		fl->cat_bytes -= fl->cat[i].size - nsz;
 		fl->cat[i].size = nsz;
 		if (nsz == 0) {
-			(void)unlinkat(fl->dirfd, newest_name, 0);
+			(void)unlinkat(fl->dirfd, fl->cat[i].name, 0);
 			cat_remove(fl, i);
-		}
-		break;
+		} else
+			i++;
 	}
 	return 0;
+fail:
+	if (d != NULL)
+		closedir(d);
+	return -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -996,6 +1017,8 @@ writer_main(void *arg)
 	retention(fl, 0);
 	pthread_mutex_lock(&fl->mu);
 	publish(fl);
+	fl->is_started = 1;
+	pthread_cond_broadcast(&fl->cv_room);
 	for (;;) {
 		while (fl->q_count == 0 && !fl->quit)
 			pthread_cond_wait(&fl->cv_work, &fl->mu);
@@ -1146,7 +1169,7 @@ flowlog_sync(struct flowlog *fl)
 		handoff(fl, 1);
 	}
 	pthread_mutex_lock(&fl->mu);
-	while (fl->n_done < fl->n_handed)
+	while (!fl->is_started || fl->n_done < fl->n_handed)
 		pthread_cond_wait(&fl->cv_room, &fl->mu);
 	pthread_mutex_unlock(&fl->mu);
 }
