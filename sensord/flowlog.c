@@ -794,7 +794,8 @@ scan_dir(struct flowlog *fl)
 	}
 	closedir(d);
 	d = NULL;
-	qsort(fl->cat, fl->n_cat, sizeof(*fl->cat), catent_cmp);
+	if (fl->n_cat > 1)
+		qsort(fl->cat, fl->n_cat, sizeof(*fl->cat), catent_cmp);
 	fl->next_seq = has_newest ? (newest_seq + 1) % SEQ_MOD : 0;
 	i = 0;
 	while (i < fl->n_cat) {

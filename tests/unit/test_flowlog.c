@@ -412,7 +412,7 @@ static const char *const contract_keys =
     "\"end_reason\",\"final\",\"vlan\",\"iface\",\"src_first\","
     "\"src_last\",\"dst_first\",\"dst_last\"]";
 
-#define N_RT	20000
+#define N_RT	5000
 static struct flowread_rec rbuf[40000];
 
 static void
@@ -1330,9 +1330,10 @@ test_filters(const char *rtdir)
 	f[1].has_host = cidr_parse("10.1.0.5", &f[1].host) == 0;
 	f[2].has_port = 1;
 	f[2].port = 53;
-	f[3].since_us = T0_US + 5000000;
-	f[3].until_us = T0_US + 6000000;
-	f[4].since_us = T0_US + 19000000;
+	/* Record i starts at T0 + i ms and ends at T0 + 2i ms. */
+	f[3].since_us = T0_US + 1000000;
+	f[3].until_us = T0_US + 2000000;
+	f[4].since_us = T0_US + 8000000;
 	for (k = 0; k < 5; k++) {
 		want = 0;
 		for (i = 0; i < N_RT; i++) {
