@@ -48,6 +48,7 @@ enum dec_result {
 	DEC_TRUNC_L4,		/* transport header cut short (caplen) */
 	DEC_BAD_L4_LEN,		/* transport header longer than IP payload */
 	DEC_BAD_TCP_OFF,	/* TCP data offset < 5 */
+	DEC_BAD_IPV6_EXT_LEN,	/* extension header longer than IPv6 payload */
 	DEC__COUNT
 };
 

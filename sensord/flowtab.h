@@ -17,6 +17,12 @@
 
 struct flowtab;
 
+/*
+ * Timeouts of 0 take the default.  active_s is capped at FT_ACTIVE_MAX_S:
+ * a record interval keeps 32-bit microsecond offsets (71 minutes).
+ */
+#define FT_ACTIVE_MAX_S	3600
+
 struct ft_config {
 	size_t		mem_budget;	/* bytes for records + index */
 	uint32_t	idle_s;		/* passive timeout, default 30 */
@@ -31,6 +37,8 @@ struct ft_config {
  * conversation is created, with a record whose reason is END_NONE and
  * counts of the first packet: detectors count distinct ports and peers from
  * it online.  conv_record is called for every interim and final record.
+ * Both run synchronously inside ft_packet/ft_expire/ft_flush and must not
+ * call back into the table.
  */
 struct ft_sink {
 	void	(*conv_start)(void *arg, const struct convrec *cr);
@@ -47,9 +55,10 @@ struct ft_stats {
 	uint64_t	n_end[END__COUNT];	/* records by end reason */
 	uint64_t	n_evict;	/* evictions for lack of room */
 	uint64_t	n_out_of_order;	/* packets with time < clock */
+	uint64_t	n_skipped;	/* packets without PI_HAS_L3 */
 	uint64_t	n_active;	/* live conversations now (gauge) */
 	uint64_t	capacity;	/* conversations the budget holds */
-	uint64_t	bytes_per_flow;	/* memory per tracked conversation */
+	uint64_t	bytes_per_flow;	/* (pool + index) / capacity, bytes */
 };
 
 void	ft_config_defaults(struct ft_config *cfg);
@@ -60,6 +69,14 @@ void		 ft_free(struct flowtab *ft);
 
 /* Meter one decoded packet (needs PI_HAS_L3); may emit records. */
 void	ft_packet(struct flowtab *ft, const struct pktinfo *pi, uint8_t iface);
+
+/*
+ * ft_packet() on n packets in order (same records, same order), with the
+ * cache misses of up to 16 packets overlapped by prefetching: the fast path
+ * when the capture loop has a batch of decoded packets at hand.
+ */
+void	ft_packet_batch(struct flowtab *ft, const struct pktinfo *pi, size_t n,
+	    uint8_t iface);
 
 /* Expire by idle/active/embryonic/closing timeouts as of now_us. */
 void	ft_expire(struct flowtab *ft, uint64_t now_us);
