@@ -14,6 +14,7 @@
  */
 #include <string.h>
 
+#include "log.h"
 #include "sensord.h"
 
 static enum sd_proto
@@ -55,6 +56,18 @@ sample_skip(struct sensord *sd)
 	return x % sd->opt.sample_n != 0;
 }
 
+/* Our own export datagrams are never metered (no feedback loop). */
+static int
+is_own_export(const struct sensord *sd, const struct pktinfo *pi)
+{
+	size_t i;
+
+	for (i = 0; i < sd->n_xp; i++)
+		if (xp_is_own_packet(sd->xp[i], pi))
+			return 1;
+	return 0;
+}
+
 void
 sd_packet(struct sensord *sd, const uint8_t *pkt, uint32_t caplen,
     uint32_t wirelen, uint64_t ts_ns)
@@ -65,8 +78,8 @@ sd_packet(struct sensord *sd, const uint8_t *pkt, uint32_t caplen,
 
 	sd->c.n_pkts++;
 	sd->c.n_wire_bytes += wirelen;
-	if (sd->first_us == 0)
-		sd->first_us = ts_us;
+	if (!sd->xp_started)
+		sd_clock_start(sd, ts_us);
 	if (ts_us >= sd->next_tick_us)
 		sd_tick(sd, ts_us);
 	if (ts_us > sd->now_us)
@@ -84,6 +97,8 @@ sd_packet(struct sensord *sd, const uint8_t *pkt, uint32_t caplen,
 	else
 		sd->c.n_v6++;
 
+	if (sd->n_xp != 0 && pi.proto == 17 && is_own_export(sd, &pi))
+		return;
 	if (sample_skip(sd)) {
 		sd->c.n_sampled_out++;
 		return;
@@ -94,15 +109,82 @@ sd_packet(struct sensord *sd, const uint8_t *pkt, uint32_t caplen,
 void
 sd_tick(struct sensord *sd, uint64_t now_us)
 {
+	size_t i;
+
 	if (now_us > sd->now_us)
 		sd->now_us = now_us;
 	sd->next_tick_us = (sd->now_us / 1000000 + 1) * 1000000;
 	sd->c.n_ticks++;
 	ft_expire(sd->ft, sd->now_us);
+	flowlog_tick(sd->fl, sd->now_us);
+	for (i = 0; i < sd->n_xp; i++)
+		xp_tick(sd->xp[i], sd->now_us);
 }
 
 void
 sd_flush(struct sensord *sd, enum end_reason why)
 {
+	size_t i;
+
 	ft_flush(sd->ft, why);
+	for (i = 0; i < sd->n_xp; i++)
+		xp_flush(sd->xp[i], sd->now_us);
+	flowlog_sync(sd->fl);
+}
+
+void
+sd_clock_start(struct sensord *sd, uint64_t first_us)
+{
+	size_t i;
+	char t[128];
+
+	sd->xp_started = 1;
+	sd->first_us = first_us;
+	for (i = 0; i < sd->n_xp; i++) {
+		sd->xpcfg[i].enc.start_us = first_us;
+		if ((sd->xp[i] = xp_new(&sd->xpcfg[i])) == NULL) {
+			xp_format_target(&sd->xpcfg[i], t, sizeof(t));
+			fatal("export to %s", t);
+		}
+	}
+}
+
+/*
+ * Record sinks of the flow table.  With 1-in-N sampling the counts are
+ * scaled here, once, so the flow log, the exporters and the detectors all
+ * see the same estimate of the real traffic.
+ */
+static void
+sd_conv_start(void *arg, const struct convrec *cr)
+{
+	(void)arg;
+	(void)cr;
+}
+
+static void
+sd_conv_record(void *arg, const struct convrec *cr)
+{
+	struct sensord *sd = arg;
+	struct convrec scaled;
+	size_t i;
+
+	if (sd->opt.sample_n > 1) {
+		scaled = *cr;
+		scaled.fwd.pkts *= sd->opt.sample_n;
+		scaled.fwd.bytes *= sd->opt.sample_n;
+		scaled.rev.pkts *= sd->opt.sample_n;
+		scaled.rev.bytes *= sd->opt.sample_n;
+		cr = &scaled;
+	}
+	flowlog_write(sd->fl, cr);
+	for (i = 0; i < sd->n_xp; i++)
+		xp_record(sd->xp[i], cr, sd->now_us);
+}
+
+void
+sd_ft_sink(struct sensord *sd, struct ft_sink *sink)
+{
+	sink->conv_start = sd_conv_start;
+	sink->conv_record = sd_conv_record;
+	sink->arg = sd;
 }

@@ -13,8 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
 
+#include "ifmon.h"
 #include "log.h"
+#include "sdnotify.h"
 #include "sensord.h"
 
 #define DEFAULT_STATE_DIR	"/var/lib/sensord"
@@ -23,6 +27,7 @@
 enum {
 	OPT_SUMMARY = 256,
 	OPT_SAMPLE,
+	OPT_EXPORT,
 };
 
 static const struct option longopts[] = {
@@ -34,6 +39,7 @@ static const struct option longopts[] = {
 	{ "verbose",	no_argument,		NULL, 'v' },
 	{ "summary",	required_argument,	NULL, OPT_SUMMARY },
 	{ "sample",	required_argument,	NULL, OPT_SAMPLE },
+	{ "export",	required_argument,	NULL, OPT_EXPORT },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "version",	no_argument,		NULL, 'V' },
 	{ NULL,		0,			NULL, 0 }
@@ -54,6 +60,9 @@ usage(FILE *f)
 "  -p, --policy DIR        policy directory (default " DEFAULT_POLICY_DIR ")\n"
 "  -n, --check             check the policy and exit; with -v print it\n"
 "  -v, --verbose           more detail (debug log lines)\n"
+"      --export KIND@HOST:PORT\n"
+"                          export flows: KIND is netflow5, netflow9 or ipfix;\n"
+"                          HOST an IPv4 address or [IPv6] (repeatable)\n"
 "      --sample N          meter 1 packet in N, counts scaled by N\n"
 "      --summary FORMAT    after a replay print a summary: text (default)\n"
 "                          or json\n"
@@ -128,6 +137,12 @@ parse_args(int argc, char **argv, struct sd_options *o)
 				fatalx("--sample: expected 1..65535, got '%s'",
 				    optarg);
 			break;
+		case OPT_EXPORT:
+			if (o->n_exports == SD_MAX_EXPORT)
+				fatalx("too many --export targets (max %d)",
+				    SD_MAX_EXPORT);
+			o->exports[o->n_exports++] = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(SD_EXIT_OK);
@@ -146,17 +161,116 @@ parse_args(int argc, char **argv, struct sd_options *o)
 	}
 }
 
+/* Make DIR (and its parents) with mode 0750; fatal when impossible. */
+static void
+make_dir(const char *path)
+{
+	char buf[4096];
+	size_t i, n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf))
+		fatalx("%s: bad directory name", path);
+	memcpy(buf, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+			fatal("%s", buf);
+		buf[i] = path[i];
+	}
+}
+
+static void
+setup_exporters(struct sensord *sd)
+{
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sd->opt.n_exports; i++) {
+		struct xp_config *xc = &sd->xpcfg[i];
+
+		xp_config_defaults(xc);
+		if (xp_parse_target(sd->opt.exports[i], xc, err,
+		    sizeof(err)) != 0)
+			fatalx("--export %s: %s", sd->opt.exports[i], err);
+		xc->enc.sampling = sd->opt.sample_n;
+		/* Replay has no real-time deadline: never drop a record. */
+		xc->lossless = !sd->is_live;
+	}
+	sd->n_xp = sd->opt.n_exports;
+}
+
+static void
+setup_flowlog(struct sensord *sd)
+{
+	struct flowlog_config fc;
+	char dir[4096];
+	size_t i;
+
+	snprintf(dir, sizeof(dir), "%s/flows", sd->opt.state_dir);
+	flowlog_config_defaults(&fc);
+	fc.dir = dir;
+	fc.lossless = !sd->is_live;
+	if ((sd->fl = flowlog_open(&fc)) == NULL)
+		fatal("%s: flow log", dir);
+	for (i = 0; i < sd->opt.n_inputs; i++) {
+		const char *b = strrchr(sd->opt.inputs[i], '/');
+
+		flowlog_set_iface(sd->fl, (unsigned)i,
+		    b != NULL ? b + 1 : sd->opt.inputs[i]);
+	}
+	for (i = 0; i < sd->opt.n_ifaces; i++)
+		flowlog_set_iface(sd->fl, (unsigned)i, sd->opt.ifaces[i]);
+}
+
+static void
+setup_live(struct sensord *sd)
+{
+	char err[512];
+	size_t i;
+
+	sd->capcfg.snaplen = 262144;
+	sd->capcfg.buffer_bytes = 64 << 20;
+	sd->capcfg.timeout_ms = 100;
+	sd->capcfg.promisc = 1;
+	for (i = 0; i < sd->opt.n_ifaces; i++) {
+		sd->caps[i].fd = -1;
+		sd->caps[i].p = NULL;
+	}
+	sd->n_caps = sd->opt.n_ifaces;
+	if ((sd->ifmon = ifmon_new(err, sizeof(err))) == NULL)
+		log_warnx("%s; interfaces are polled on every tick instead",
+		    err);
+}
+
+void
+sd_reload(struct sensord *sd)
+{
+	(void)sd;
+	log_info("reload: no policy changes to apply");
+}
+
+void
+sd_ifaces_changed(struct sensord *sd)
+{
+	(void)sd;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct sensord sd;
 	struct ft_config fc;
+	struct ft_sink sink;
 	int status;
+	size_t i;
 
 	memset(&sd, 0, sizeof(sd));
 	log_init("sensord", LOG_TO_STDERR, 0);
 	parse_args(argc, argv, &sd.opt);
 	log_init("sensord", LOG_TO_STDERR, sd.opt.verbose);
+	sdn_init();
 
 	if (sd.opt.check_only)
 		return SD_EXIT_OK;
@@ -165,10 +279,11 @@ main(int argc, char **argv)
 		usage(stderr);
 		return SD_EXIT_USAGE;
 	}
-	if (sd.opt.n_ifaces != 0) {
-		log_warnx("live capture (-i) is not available in this build");
+	if (sd.opt.n_inputs != 0 && sd.opt.n_ifaces != 0) {
+		log_warnx("-r and -i do not mix: replay or capture live");
 		return SD_EXIT_USAGE;
 	}
+	sd.is_live = sd.opt.n_ifaces != 0;
 
 	ft_config_defaults(&fc);
 	/*
@@ -176,15 +291,33 @@ main(int argc, char **argv)
 	 * reproducible; a live sensor keys its table from getrandom(2) so that
 	 * spoofed traffic cannot aim at one hash chain.
 	 */
-	if (sd.opt.n_ifaces != 0 &&
+	if (sd.is_live &&
 	    getrandom(fc.seed, sizeof(fc.seed), 0) != (ssize_t)sizeof(fc.seed))
 		fatal("getrandom");
 	sd.sample_ctr = 0x9e3779b9u;
-	if ((sd.ft = ft_new(&fc, &(struct ft_sink){ 0 })) == NULL)
+	make_dir(sd.opt.state_dir);
+	setup_exporters(&sd);
+	setup_flowlog(&sd);
+	sd_ft_sink(&sd, &sink);
+	if ((sd.ft = ft_new(&fc, &sink)) == NULL)
 		fatal("flow table of %zu bytes", fc.mem_budget);
 
-	status = sd_replay(&sd);
-	sd_summary(&sd, sd.opt.summary_json);
+	if (sd.is_live) {
+		struct timespec now;
+
+		setup_live(&sd);
+		clock_gettime(CLOCK_REALTIME, &now);
+		sd_clock_start(&sd, (uint64_t)now.tv_sec * 1000000u +
+		    (uint64_t)now.tv_nsec / 1000u);
+		status = sd_live(&sd);
+	} else {
+		status = sd_replay(&sd);
+		sd_summary(&sd, sd.opt.summary_json);
+	}
+	for (i = 0; i < sd.n_xp; i++)
+		xp_free(sd.xp[i]);
+	flowlog_close(sd.fl);
 	ft_free(sd.ft);
+	ifmon_free(sd.ifmon);
 	return status;
 }

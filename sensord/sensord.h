@@ -11,9 +11,12 @@
 
 #include "capture.h"
 #include "decode.h"
+#include "export.h"
+#include "flowlog.h"
 #include "flowtab.h"
 
 #define SD_MAX_INPUTS	64	/* -r files or -i interfaces */
+#define SD_MAX_EXPORT	8	/* flow export targets */
 
 /* Exit codes (documented in sensord(8) and --help). */
 #define SD_EXIT_OK	0
@@ -49,11 +52,19 @@ struct sd_options {
 	int		 verbose;		/* -v */
 	int		 summary_json;		/* --summary json */
 	uint32_t	 sample_n;		/* --sample N, 1 = off */
+	const char	*exports[SD_MAX_EXPORT];	/* --export */
+	size_t		 n_exports;
 };
 
 struct sensord {
 	struct sd_options	 opt;
+	int			 is_live;
 	struct flowtab		*ft;
+	struct flowlog		*fl;
+	struct xp_config	 xpcfg[SD_MAX_EXPORT];
+	struct exporter		*xp[SD_MAX_EXPORT];
+	size_t			 n_xp;
+	int			 xp_started;
 	struct sd_counters	 c;
 	int			 dlt;		/* link type of the input */
 	uint8_t			 iface;		/* index of the current input */
@@ -71,7 +82,10 @@ struct sensord {
 	struct ifmon		*ifmon;
 };
 
-/* pipeline.c: the packet path and the 1 Hz tick. */
+/* pipeline.c: the packet path, the record sinks and the 1 Hz tick. */
+void	sd_ft_sink(struct sensord *sd, struct ft_sink *sink);
+/* Flow time starts (first packet offline, start-up live): exporters open. */
+void	sd_clock_start(struct sensord *sd, uint64_t first_us);
 void	sd_packet(struct sensord *sd, const uint8_t *pkt, uint32_t caplen,
 	    uint32_t wirelen, uint64_t ts_ns);
 void	sd_tick(struct sensord *sd, uint64_t now_us);
