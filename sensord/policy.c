@@ -165,7 +165,22 @@ errs_sort(struct perrs *e)
 
 /* ---- thresholds -------------------------------------------------------- */
 
-/* Overlay the thresholds of one file onto a merged set. */
+static int
+tent_cmp(const void *a, const void *b)
+{
+	const struct pol_tent *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return (int)x->kind - (int)y->kind;
+	if (x->metric != y->metric)
+		return (int)x->metric - (int)y->metric;
+	return x->window_s < y->window_s ? -1 : x->window_s > y->window_s;
+}
+
+/*
+ * Overlay the thresholds of one file onto a merged set, which stays sorted
+ * by (kind, metric, window) so messages list thresholds in print order.
+ */
 static void
 tset_overlay(struct pol_tset *dst, const struct pol_tset *src)
 {
@@ -186,6 +201,7 @@ tset_overlay(struct pol_tset *dst, const struct pol_tset *src)
 		}
 		dst->v[j] = *s;
 	}
+	qsort(dst->v, dst->n, sizeof(dst->v[0]), tent_cmp);
 }
 
 static int
@@ -337,29 +353,34 @@ check_rules(struct pol_build *b, struct pol_pfile *pf,
 	}
 }
 
+static int
+thr_misplaced(const struct pol_tent *t, const struct pol_host *h)
+{
+	return t->value != 0 && !window_ok(&h->detect.windows, t->window_s);
+}
+
 /*
  * Every enabled threshold's rolling window must be one of the merged
- * [detect] windows.  Reported at the threshold when this file set it, or
- * at this file's windows line when it dropped a window that an inherited
- * threshold uses.
+ * [detect] windows.  Reported at the threshold when this file set it, or,
+ * once per dropped window, at this file's windows line when inherited
+ * thresholds use a window it left out.
  */
 static void
 check_windows(struct pol_build *b, struct pol_pfile *pf,
     const struct pol_tset *ts, const struct pol_host *h)
 {
-	char key[64], wins[64], w[16], where[POL_PATH_MAX + 32];
+	char key[64], wins[64], w[16], users[200];
 	uint32_t wline = pf->line[K_WINDOWS];
-	size_t i;
+	size_t i, j, off;
+	int kind;
 
 	if (pf->bad[K_WINDOWS])
 		return;
 	pol_fmt_key(K_WINDOWS, NULL, h, wins, sizeof(wins));
 	for (i = 0; i < ts->n; i++) {
 		const struct pol_tent *t = &ts->v[i];
-		struct origin o = { NULL, t->line, 0, 0 };
 
-		if (t->value == 0 || window_ok(&h->detect.windows,
-		    t->window_s))
+		if (!thr_misplaced(t, h))
 			continue;
 		thr_key(t, key, sizeof(key));
 		pol_fmt_window(t->window_s, w, sizeof(w));
@@ -368,15 +389,40 @@ check_windows(struct pol_build *b, struct pol_pfile *pf,
 			    "not one of the [detect] windows (%s)", key,
 			    t->kind == POL_LEARNED ? "learned" : "absolute", w,
 			    wins);
-		} else if (wline != 0) {
-			if (t->src == PL_DEFAULT)
-				o.path = b->dpath;
-			origin_fmt(&o, pf->path, where, sizeof(where));
-			pol_err(&b->ec, pf->path, wline, "windows = %s leaves "
-			    "out %s, used by [%s] %s (%s); keep %s or set "
-			    "%s = 0", wins, w, t->kind == POL_LEARNED ?
-			    "learned" : "absolute", key, where, w, key);
+			continue;
 		}
+		if (wline == 0)
+			continue;	/* reported in default.conf */
+		for (j = 0; j < i; j++)
+			if (ts->v[j].src != pf->level &&
+			    ts->v[j].window_s == t->window_s &&
+			    thr_misplaced(&ts->v[j], h))
+				break;
+		if (j < i)
+			continue;	/* this window is reported */
+		users[0] = '\0';
+		off = 0;
+		kind = -1;
+		for (j = i; j < ts->n; j++) {
+			const struct pol_tent *u = &ts->v[j];
+			int r;
+
+			if (u->src == pf->level || u->window_s != t->window_s ||
+			    !thr_misplaced(u, h))
+				continue;
+			thr_key(u, key, sizeof(key));
+			r = snprintf(users + off, sizeof(users) - off,
+			    "%s%s%s", off > 0 ? ", " : "",
+			    (int)u->kind != kind ? (u->kind == POL_LEARNED ?
+			    "[learned] " : "[absolute] ") : "", key);
+			kind = (int)u->kind;
+			if (r < 0 || (size_t)r >= sizeof(users) - off)
+				break;
+			off += (size_t)r;
+		}
+		pol_err(&b->ec, pf->path, wline, "windows = %s leaves out %s, "
+		    "which inherited thresholds use: %s; keep %s, or set them "
+		    "to 0 here", wins, w, users, w);
 	}
 }
 
@@ -533,13 +579,24 @@ struct hsort {
 	const struct pol_hmeta *m;
 };
 
-/* Print order: address, prefix length, then path (only for duplicates). */
+static int
+is_v4_net(const struct cidr *c)
+{
+	return c->len >= 96 && addr_is_v4(c->addr);
+}
+
+/*
+ * Print order: IPv4 networks, then IPv6 (::/0 would sort before all of
+ * IPv4 by bytes); then address, prefix length, and path for duplicates.
+ */
 static int
 hsort_cmp(const void *a, const void *b)
 {
 	const struct hsort *x = a, *y = b;
-	int r = net_cmp(&x->h->net, &y->h->net);
+	int r = is_v4_net(&y->h->net) - is_v4_net(&x->h->net);
 
+	if (r == 0)
+		r = net_cmp(&x->h->net, &y->h->net);
 	return r != 0 ? r : strcmp(x->m->path, y->m->path);
 }
 

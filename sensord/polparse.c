@@ -660,7 +660,7 @@ parse_filter(struct pol_pfile *pf, const char *s, char *dst, size_t size,
 			return -1;
 		}
 		if (pcap_compile(p, &prog, s, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-			snprintf(err, errlen, "filter does not compile: %s",
+			snprintf(err, errlen, "does not compile: %s",
 			    pcap_geterr(p));
 			pcap_close(p);
 			return -1;
@@ -932,16 +932,18 @@ set_threshold(struct pol_pfile *pf, uint32_t line, const char *key,
 	}
 	memcpy(metric, key, (size_t)(dot - key));
 	metric[dot - key] = '\0';
-	for (i = 0; i < POL_M_COUNT; i++) {
+	for (i = 0; i < POL_M_COUNT && m < 0; i++)
 		if (strcmp(metric, pol_metric_name((enum pol_metric)i)) == 0)
 			m = (int)i;
-		d = edit_distance(metric, pol_metric_name((enum pol_metric)i));
-		if (d < bestd) {
-			bestd = d;
-			best = pol_metric_name((enum pol_metric)i);
-		}
-	}
 	if (m < 0) {
+		for (i = 0; i < POL_M_COUNT; i++) {
+			d = edit_distance(metric,
+			    pol_metric_name((enum pol_metric)i));
+			if (d < bestd) {
+				bestd = d;
+				best = pol_metric_name((enum pol_metric)i);
+			}
+		}
 		if (best != NULL && close_enough(bestd, best))
 			pol_err(pf->ec, pf->path, line, "unknown metric '%s' in "
 			    "[%s]; did you mean '%s'?", metric, sect, best);
@@ -1185,17 +1187,19 @@ section_line(struct pol_pfile *pf, uint32_t line, char *s)
 		name++;
 	for (p = e; p > name && is_blank(p[-1]); p--)
 		p[-1] = '\0';
-	for (i = 1; i < PS_COUNT; i++) {
+	for (i = 1; i < PS_COUNT && sect == PS_COUNT; i++)
 		if (strcmp(name, pol_sect_names[i]) == 0)
 			sect = (enum pol_sect)i;
-		d = edit_distance(name, pol_sect_names[i]);
-		if (d < bestd) {
-			bestd = d;
-			best = pol_sect_names[i];
-		}
-	}
 	if (sect == PS_COUNT) {
 		char cb[48];
+
+		for (i = 1; i < PS_COUNT; i++) {
+			d = edit_distance(name, pol_sect_names[i]);
+			if (d < bestd) {
+				bestd = d;
+				best = pol_sect_names[i];
+			}
+		}
 
 		if (best != NULL && close_enough(bestd, best))
 			pol_err(pf->ec, pf->path, line, "unknown section [%s]; "
