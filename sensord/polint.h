@@ -1,7 +1,8 @@
 /*
  * polint.h: internals shared by policy.c (load, merge, checks, lookup),
- * polparse.c (lexer, key table, typed settings) and polprint.c (canonical
- * output).  Not for other modules: they use policy.h.
+ * polparse.c (lexer, thresholds, built-in layer), polkeys.c (key table,
+ * typed settings), polval.c (values) and polprint.c (canonical output).
+ * Not for other modules: they use policy.h.
  */
 #ifndef SENSORD_POLINT_H
 #define SENSORD_POLINT_H
@@ -135,12 +136,37 @@ struct pol_pfile {
 	uint32_t	 sect_line[PS_COUNT];
 };
 
+/* Room for a value's message inside a struct perr msg. */
+#define POL_ERRLEN	200
+
 void	pol_pfile_init(struct pol_pfile *, const char *path, int is_host,
 	    unsigned flags, struct pol_ectx *, struct pol_global *,
 	    struct pol_host *, enum pol_src_level);
 void	pol_parse_file(struct pol_pfile *, const char *buf, size_t len);
 /* Apply the built-in defaults (every key with a dflt, and thresholds). */
 void	pol_apply_builtin(struct pol_pfile *);
+/*
+ * Parse s as key k's value and store it in pf's struct; -1 with a message
+ * (nothing stored) otherwise.
+ */
+int	pol_set_value(struct pol_pfile *, const struct pol_key *, const char *s,
+	    char *err, size_t errlen);
+/* Types whose value may be written in double quotes. */
+int	pol_type_quotable(enum pol_type);
+/* A rolling window: whole seconds, 10s..1h. */
+int	pol_parse_window_s(const char *s, uint32_t *sec, char *err,
+	    size_t errlen);
+/* The value of a threshold (count, size, percentage or k); 0 disables. */
+int	pol_parse_thr_value(enum pol_kind, enum pol_metric, const char *s,
+	    uint64_t *v, char *err, size_t errlen);
+static inline int
+pol_is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* s, or its first 37 bytes and "..." in buf when longer than 40. */
+const char *pol_clip(const char *s, char *buf, size_t size);
 /* A host name: letters, digits, '.', '_', '-'; not hidden; < 64. */
 int	pol_valid_name(const char *);
 /* Text of a key's current value, as pol_print writes it. */

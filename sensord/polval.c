@@ -22,7 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "policy.h"
+#include "polint.h"
 
 #define MAX_DIGITS	20	/* UINT64_MAX has 20 */
 
@@ -80,8 +80,8 @@ pol_metric_name(enum pol_metric m)
  * A value shown inside a message: at most 40 bytes of it, so a 1000-byte
  * typo cannot push the useful part of a message out of its 256 bytes.
  */
-static const char *
-clip(const char *s, char *buf, size_t size)
+const char *
+pol_clip(const char *s, char *buf, size_t size)
 {
 	size_t n = strlen(s);
 
@@ -137,16 +137,16 @@ pol_parse_count(const char *s, uint64_t *out, char *err, size_t errlen)
 	}
 	if ((nd = digits(&p, &v)) < 0) {
 		snprintf(err, errlen, "number '%s' is too large",
-		    clip(s, cb, sizeof(cb)));
+		    pol_clip(s, cb, sizeof(cb)));
 		return -1;
 	}
 	if (nd == 0 || *p != '\0') {
 		if (nd > 0 && isalpha((unsigned char)*p))
 			snprintf(err, errlen, "bad number '%s': a count "
-			    "takes no unit", clip(s, cb, sizeof(cb)));
+			    "takes no unit", pol_clip(s, cb, sizeof(cb)));
 		else
 			snprintf(err, errlen, "bad number '%s'",
-			    clip(s, cb, sizeof(cb)));
+			    pol_clip(s, cb, sizeof(cb)));
 		return -1;
 	}
 	*out = v;
@@ -171,22 +171,22 @@ parse_united(const char *s, const struct unit *units, size_t n_units,
 	}
 	if (has_space(s)) {
 		snprintf(err, errlen, "bad %s '%s': no blanks inside a value "
-		    "(write e.g. %s)", what, clip(s, cb, sizeof(cb)), example);
+		    "(write e.g. %s)", what, pol_clip(s, cb, sizeof(cb)), example);
 		return -1;
 	}
 	if ((nd = digits(&p, &v)) < 0) {
 		snprintf(err, errlen, "%s '%s' is too large", what,
-		    clip(s, cb, sizeof(cb)));
+		    pol_clip(s, cb, sizeof(cb)));
 		return -1;
 	}
 	if (nd == 0) {
 		snprintf(err, errlen, "bad %s '%s' (write e.g. %s)", what,
-		    clip(s, cb, sizeof(cb)), example);
+		    pol_clip(s, cb, sizeof(cb)), example);
 		return -1;
 	}
 	if (*p == '.' || *p == ',') {
 		snprintf(err, errlen, "bad %s '%s': whole numbers only "
-		    "(use a smaller unit)", what, clip(s, cb, sizeof(cb)));
+		    "(use a smaller unit)", what, pol_clip(s, cb, sizeof(cb)));
 		return -1;
 	}
 	if (*p == '\0') {
@@ -198,14 +198,14 @@ parse_united(const char *s, const struct unit *units, size_t n_units,
 			continue;
 		if (v > UINT64_MAX / units[i].mult) {
 			snprintf(err, errlen, "%s '%s' is too large", what,
-			    clip(s, cb, sizeof(cb)));
+			    pol_clip(s, cb, sizeof(cb)));
 			return -1;
 		}
 		*out = v * units[i].mult;
 		return 0;
 	}
 	snprintf(err, errlen, "bad %s '%s': unknown unit '%.8s%s' (use %s)",
-	    what, clip(s, cb, sizeof(cb)), p, strlen(p) > 8 ? "..." : "",
+	    what, pol_clip(s, cb, sizeof(cb)), p, strlen(p) > 8 ? "..." : "",
 	    unitlist);
 	return -1;
 }
@@ -273,23 +273,23 @@ pol_parse_percent(const char *s, uint32_t *bp, char *err, size_t errlen)
 	}
 	if (hundredths(s, &rest, &v, &toomany) != 0) {
 		snprintf(err, errlen, "bad percentage '%s'%s",
-		    clip(s, cb, sizeof(cb)), toomany ?
+		    pol_clip(s, cb, sizeof(cb)), toomany ?
 		    ": at most two decimals" : " (write e.g. 60%)");
 		return -1;
 	}
 	if (*rest == '\0') {
 		snprintf(err, errlen, "percentage needs a '%%' sign "
-		    "(write %s%%)", clip(s, cb, sizeof(cb)));
+		    "(write %s%%)", pol_clip(s, cb, sizeof(cb)));
 		return -1;
 	}
 	if (strcmp(rest, "%") != 0) {
 		snprintf(err, errlen, "bad percentage '%s' (write e.g. 60%%)",
-		    clip(s, cb, sizeof(cb)));
+		    pol_clip(s, cb, sizeof(cb)));
 		return -1;
 	}
 	if (v > 10000) {
 		snprintf(err, errlen, "percentage '%s' is above 100%%",
-		    clip(s, cb, sizeof(cb)));
+		    pol_clip(s, cb, sizeof(cb)));
 		return -1;
 	}
 	*bp = (uint32_t)v;
@@ -310,13 +310,13 @@ pol_parse_decimal(const char *s, uint32_t *x100, char *err, size_t errlen)
 	}
 	if (hundredths(s, &rest, &v, &toomany) != 0 || *rest != '\0') {
 		snprintf(err, errlen, "bad number '%s'%s",
-		    clip(s, cb, sizeof(cb)), toomany ?
+		    pol_clip(s, cb, sizeof(cb)), toomany ?
 		    ": at most two decimals" : " (write e.g. 3.5)");
 		return -1;
 	}
 	if (v > UINT32_MAX) {
 		snprintf(err, errlen, "number '%s' is too large",
-		    clip(s, cb, sizeof(cb)));
+		    pol_clip(s, cb, sizeof(cb)));
 		return -1;
 	}
 	*x100 = (uint32_t)v;
@@ -345,7 +345,7 @@ pol_parse_bool(const char *s, int *b, char *err, size_t errlen)
 		snprintf(err, errlen, "missing value");
 	else
 		snprintf(err, errlen, "bad boolean '%s' (use yes/no, "
-		    "true/false, on/off)", clip(s, cb, sizeof(cb)));
+		    "true/false, on/off)", pol_clip(s, cb, sizeof(cb)));
 	return -1;
 }
 
@@ -381,7 +381,7 @@ pol_parse_timerange(const char *s, struct pol_timerange *tr, char *err,
 	if (strlen(s) != 11 || s[5] != '-' || (a = hhmm(s, 0)) < 0 ||
 	    (b = hhmm(s + 6, 1)) < 0) {
 		snprintf(err, errlen, "bad time range '%s' (write HH:MM-HH:MM, "
-		    "e.g. 22:00-06:00)", clip(s, cb, sizeof(cb)));
+		    "e.g. 22:00-06:00)", pol_clip(s, cb, sizeof(cb)));
 		return -1;
 	}
 	if (a == b || (a == 0 && b == 1440)) {
@@ -403,7 +403,7 @@ pol_parse_utc_offset(const char *s, int32_t *sec, char *err, size_t errlen)
 	if (strlen(s) != 6 || (s[0] != '+' && s[0] != '-') ||
 	    (m = hhmm(s + 1, 0)) < 0) {
 		snprintf(err, errlen, "bad UTC offset '%s' (write +HH:MM or "
-		    "-HH:MM, e.g. +01:00)", clip(s, cb, sizeof(cb)));
+		    "-HH:MM, e.g. +01:00)", pol_clip(s, cb, sizeof(cb)));
 		return -1;
 	}
 	if (s[0] == '-')
@@ -436,7 +436,7 @@ pol_parse_target(const char *s, struct pol_export_target *t, char *err,
 	if ((at = strchr(s, '@')) == NULL) {
 		snprintf(err, errlen, "bad export target '%s' (write "
 		    "PROTO@HOST:PORT, e.g. ipfix@192.0.2.1:4739)",
-		    clip(s, cb, sizeof(cb)));
+		    pol_clip(s, cb, sizeof(cb)));
 		return -1;
 	}
 	for (i = 0; i < NELEM(xp_names); i++)
@@ -446,7 +446,7 @@ pol_parse_target(const char *s, struct pol_export_target *t, char *err,
 	if (i == NELEM(xp_names)) {
 		snprintf(err, errlen, "bad export target '%s': unknown protocol "
 		    "'%.*s' (use netflow5, netflow9, ipfix)",
-		    clip(s, cb, sizeof(cb)), (int)((at - s) > 12 ? 12 : at - s),
+		    pol_clip(s, cb, sizeof(cb)), (int)((at - s) > 12 ? 12 : at - s),
 		    s);
 		return -1;
 	}
@@ -460,14 +460,14 @@ pol_parse_target(const char *s, struct pol_export_target *t, char *err,
 	} else {
 		if ((he = strrchr(hs, ':')) == NULL) {
 			snprintf(err, errlen, "bad export target '%s': missing "
-			    ":PORT", clip(s, cb, sizeof(cb)));
+			    ":PORT", pol_clip(s, cb, sizeof(cb)));
 			return -1;
 		}
 		ps = he + 1;
 		if (memchr(hs, ':', (size_t)(he - hs)) != NULL) {
 			snprintf(err, errlen, "bad export target '%s': write "
 			    "an IPv6 address in brackets, [2001:db8::1]:4739",
-			    clip(s, cb, sizeof(cb)));
+			    pol_clip(s, cb, sizeof(cb)));
 			return -1;
 		}
 	}
@@ -483,7 +483,7 @@ pol_parse_target(const char *s, struct pol_export_target *t, char *err,
 	if ((nd = digits(&ps, &port)) <= 0 || *ps != '\0' || port == 0 ||
 	    port > 65535) {
 		snprintf(err, errlen, "bad export target '%s': port must be "
-		    "1..65535", clip(s, cb, sizeof(cb)));
+		    "1..65535", pol_clip(s, cb, sizeof(cb)));
 		return -1;
 	}
 	r.port = (uint16_t)port;
@@ -491,7 +491,7 @@ pol_parse_target(const char *s, struct pol_export_target *t, char *err,
 	return 0;
 badhost:
 	snprintf(err, errlen, "bad export target '%s': HOST must be an IPv4 "
-	    "address or [IPv6] address", clip(s, cb, sizeof(cb)));
+	    "address or [IPv6] address", pol_clip(s, cb, sizeof(cb)));
 	return -1;
 }
 
@@ -520,7 +520,7 @@ pol_list_split(const char *s, char *items, size_t itemsz, size_t max,
 			len--;
 		if (len == 0) {
 			snprintf(err, errlen, "empty item in list '%s'",
-			    clip(s, cb, sizeof(cb)));
+			    pol_clip(s, cb, sizeof(cb)));
 			return -1;
 		}
 		if (k == max) {
