@@ -566,14 +566,6 @@ build_host(struct pol_build *b, const char *path, const char *buf,
 	b->pol->n_hosts++;
 }
 
-static int
-net_cmp(const struct cidr *a, const struct cidr *b)
-{
-	int r = memcmp(a->addr, b->addr, 16);
-
-	return r != 0 ? r : (int)a->len - (int)b->len;
-}
-
 struct hsort {
 	const struct pol_host *h;
 	const struct pol_hmeta *m;
@@ -596,7 +588,7 @@ hsort_cmp(const void *a, const void *b)
 	int r = is_v4_net(&y->h->net) - is_v4_net(&x->h->net);
 
 	if (r == 0)
-		r = net_cmp(&x->h->net, &y->h->net);
+		r = pol_cidr_cmp(&x->h->net, &y->h->net);
 	return r != 0 ? r : strcmp(x->m->path, y->m->path);
 }
 
@@ -655,7 +647,7 @@ build_index(struct pol_build *b)
 			    hs[i - 1].m->path);
 	qsort(hs, n, sizeof(*hs), hsort_cmp);
 	for (i = 1; i < n; i++) {
-		if (net_cmp(&hs[i - 1].h->net, &hs[i].h->net) != 0)
+		if (pol_cidr_cmp(&hs[i - 1].h->net, &hs[i].h->net) != 0)
 			continue;
 		cidr_fmt(&hs[i].h->net, net, sizeof(net));
 		pol_err(&b->ec, hs[i].m->path, hs[i].m->addr_line, "network %s "

@@ -167,6 +167,8 @@ pol_is_blank(char c)
 
 /* s, or its first 37 bytes and "..." in buf when longer than 40. */
 const char *pol_clip(const char *s, char *buf, size_t size);
+/* Order of networks: address bytes, then prefix length. */
+int	pol_cidr_cmp(const struct cidr *, const struct cidr *);
 /* A host name: letters, digits, '.', '_', '-'; not hidden; < 64. */
 int	pol_valid_name(const char *);
 /* Text of a key's current value, as pol_print writes it. */

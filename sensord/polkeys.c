@@ -292,8 +292,8 @@ parse_cidr(const char *s, struct cidr *c, char *err, size_t errlen)
 	return -1;
 }
 
-static int
-cidr_cmp(const struct cidr *a, const struct cidr *b)
+int
+pol_cidr_cmp(const struct cidr *a, const struct cidr *b)
 {
 	int r = memcmp(a->addr, b->addr, 16);
 
@@ -303,7 +303,7 @@ cidr_cmp(const struct cidr *a, const struct cidr *b)
 static int
 cidr_qcmp(const void *a, const void *b)
 {
-	return cidr_cmp(a, b);
+	return pol_cidr_cmp(a, b);
 }
 
 static int
