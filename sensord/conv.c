@@ -325,7 +325,7 @@ tcp_state(struct conv *c, int role, uint8_t f, uint32_t len)
 				ep = (f & TH_ACK) ? CONV_TS_SYN_ACK_SENT :
 				    CONV_TS_SYN_SENT;
 			else {
-				/* The responder's SYN(-ACK) establishes both. */
+				/* The responder's SYN(-ACK): both established */
 				if (peer == CONV_TS_SYN_SENT)
 					st_set(c, !role, CONV_TS_ESTABLISHED);
 				ep = CONV_TS_ESTABLISHED;

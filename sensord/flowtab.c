@@ -46,6 +46,16 @@
  * the seed with (slot generation << 32 | slot): unique while no single slot
  * is reused 2^32 times, and reproducible for a given seed and input.
  *
+ * Cost per packet: one SipHash-1-3 of 40 bytes, a probe run in the index
+ * (one cache line, stored hashes), one record (two cache lines), and when
+ * the record moves in its list, its two neighbours.  No allocation, no
+ * division (constant divisors become multiplies), no clock read.  The
+ * misses dominate at scale: ft_packet_batch() overlaps them across 16
+ * packets by prefetching in stages.  Measured with tests/tools/ft_speed on
+ * a shared 2-core VM (about 275 ns per dependent DRAM miss): 1M live
+ * conversations, uniform random order, ~250 ns per packet batched, ~700 ns
+ * one at a time; ~90 ns when the conversations are in cache.
+ *
  * The sink's callbacks run synchronously inside ft_packet, ft_expire and
  * ft_flush and must not call back into the table.
  */
@@ -67,6 +77,7 @@
 #define FT_BATCH	16		/* packets per prefetch pipeline */
 #define US_PER_S	UINT64_C(1000000)
 #define FT_HUGE		((size_t)2 << 20)	/* x86-64 huge page */
+#define FT_PAGE		((size_t)4096)		/* munmap granularity */
 
 _Static_assert(sizeof(struct conv_key) == 40, "conv_key has padding");
 _Static_assert(sizeof(struct conv) == 112, "conv is not 112 bytes");
@@ -101,13 +112,20 @@ struct flowtab {
  * walk); ft_speed measured 3.5 us per packet with 4 KiB pages at 1M
  * conversations.  Pages are still faulted in lazily as records are used.
  */
+static size_t
+ft_map_len(size_t size)
+{
+	return (size + FT_PAGE - 1) & ~(FT_PAGE - 1);
+}
+
 static void *
 ft_map(size_t size)
 {
-	size_t len = size + FT_HUGE;
+	size_t len, head;
 	uint8_t *p, *a;
-	size_t head;
 
+	size = ft_map_len(size);
+	len = size + FT_HUGE;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
@@ -126,7 +144,7 @@ static void
 ft_unmap(void *p, size_t size)
 {
 	if (p != NULL)
-		munmap(p, size);
+		munmap(p, ft_map_len(size));
 }
 
 void
@@ -578,12 +596,12 @@ ft_packet_batch(struct flowtab *ft, const struct pktinfo *pi, size_t n,
 		for (j = 0; j < m; j++) {
 			if (cand[j] == NULL)
 				continue;
-			if (cand[j]->prev != FT_NIL)
-				__builtin_prefetch(&ft->pool[cand[j]->prev].next,
-				    1, 3);
-			if (cand[j]->next != FT_NIL)
-				__builtin_prefetch(&ft->pool[cand[j]->next].prev,
-				    1, 3);
+			const struct conv *c = cand[j];
+
+			if (c->prev != FT_NIL)
+				__builtin_prefetch(&ft->pool[c->prev].next, 1, 3);
+			if (c->next != FT_NIL)
+				__builtin_prefetch(&ft->pool[c->next].prev, 1, 3);
 		}
 		for (j = 0; j < m; j++) {
 			if (pi[j].flags & PI_HAS_L3)

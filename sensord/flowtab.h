@@ -64,7 +64,8 @@ struct ft_stats {
 void	ft_config_defaults(struct ft_config *cfg);
 
 /* NULL (errno set) when the budget holds fewer than 64 conversations. */
-struct flowtab	*ft_new(const struct ft_config *cfg, const struct ft_sink *sink);
+struct flowtab	*ft_new(const struct ft_config *cfg,
+		    const struct ft_sink *sink);
 void		 ft_free(struct flowtab *ft);
 
 /* Meter one decoded packet (needs PI_HAS_L3); may emit records. */

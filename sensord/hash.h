@@ -24,8 +24,10 @@ struct hash_key {
 /* Load a 16-byte seed (k0 from bytes 0..7, k1 from 8..15, little-endian). */
 void		hash_key_init(struct hash_key *k, const uint8_t seed[16]);
 
-uint64_t	hash_sip13(const struct hash_key *k, const void *data, size_t len);
-uint64_t	hash_sip24(const struct hash_key *k, const void *data, size_t len);
+uint64_t	hash_sip13(const struct hash_key *k, const void *data,
+		    size_t len);
+uint64_t	hash_sip24(const struct hash_key *k, const void *data,
+		    size_t len);
 
 /*
  * A bijective 64-bit mixer (the splitmix64 finaliser): distinct inputs give

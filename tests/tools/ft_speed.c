@@ -130,7 +130,9 @@ main(int argc, char **argv)
 	    1000000;
 	uint64_t npkts = argc > 2 ? strtoull(argv[2], NULL, 0) : 20000000;
 	size_t mib = argc > 3 ? strtoul(argv[3], NULL, 0) : 128;
-	static const char *const name[] = { "", "ft_packet", "ft_packet_batch" };
+	static const char *const name[] = {
+		"", "ft_packet", "ft_packet_batch"
+	};
 	struct ft_stats st;
 	struct flowtab *ft;
 	uint64_t ts;

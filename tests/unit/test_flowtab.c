@@ -572,9 +572,11 @@ test_active(void)
 	sent_b = 3 * 40;
 	for (i = 1; i <= 20; i++) {
 		if (i % 2)
-			tcp(ft, A, 40000, B, 80, PA, (uint32_t)i, T0 + i * 10 * SEC);
+			tcp(ft, A, 40000, B, 80, PA, (uint32_t)i,
+			    T0 + i * 10 * SEC);
 		else
-			tcp(ft, B, 80, A, 40000, PA, (uint32_t)i, T0 + i * 10 * SEC);
+			tcp(ft, B, 80, A, 40000, PA, (uint32_t)i,
+			    T0 + i * 10 * SEC);
 		sent_b += 40 + i;
 	}
 	T_EQ_INT(c->n, 3, "active: three interim records while running");
@@ -981,7 +983,8 @@ test_churn(void)
 	struct cap *c = cap_new();
 	struct flowtab *ft = table(c, 16 * 1024, 0);
 	struct ft_stats st;
-	uint64_t last[100], npk[100], t = T0, want = 0, x = 88172645463325252ULL;
+	uint64_t last[100], npk[100], t = T0, want = 0;
+	uint64_t x = 88172645463325252ULL;
 	char ip[32];
 	int i, f;
 
@@ -1088,7 +1091,8 @@ test_batch_equivalence(void)
 	T_OK(s1.n_evict > 0, "batch: the trace evicts (%llu)",
 	    (unsigned long long)s1.n_evict);
 	for (i = 0; i < c1->n && i < MAXREC; i++)
-		same &= memcmp(&c1->rec[i], &c2->rec[i], sizeof(c1->rec[i])) == 0;
+		same &= memcmp(&c1->rec[i], &c2->rec[i],
+		    sizeof(c1->rec[i])) == 0;
 	for (i = 0; i < c1->ns && i < MAXREC; i++)
 		same &= memcmp(&c1->start[i], &c2->start[i],
 		    sizeof(c1->start[i])) == 0;

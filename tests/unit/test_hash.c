@@ -71,7 +71,8 @@ le_hex(uint64_t v, char out[17])
 	int i;
 
 	for (i = 0; i < 8; i++)
-		snprintf(out + 2 * i, 3, "%02x", (unsigned)(v >> (8 * i)) & 0xff);
+		snprintf(out + 2 * i, 3, "%02x",
+		    (unsigned)(v >> (8 * i)) & 0xff);
 }
 
 int
