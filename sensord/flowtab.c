@@ -42,9 +42,13 @@
  * leaves established conversations alone.  Every eviction emits a record
  * (END_EVICT) and is counted.
  *
- * conv_id: a bijective mix (hash_mix64) of a per-table base derived from
- * the seed with (slot generation << 32 | slot): unique while no single slot
- * is reused 2^32 times, and reproducible for a given seed and input.
+ * conv_id: a bijective mix, within 53 bits, of a per-table base derived
+ * from the seed with (slot generation << 26 | slot): unique while no slot is
+ * reused 2^27 times and the table holds at most 2^26 conversations, and
+ * reproducible for a given seed and input.  53 bits because the flow log is
+ * JSON and jq (like JavaScript) reads numbers as doubles: a 64-bit id would
+ * lose its low bits and interim records of one conversation would no longer
+ * group.
  *
  * Cost per packet: one SipHash-1-3 of 40 bytes, a probe run in the index
  * (one cache line, stored hashes), one record (two cache lines), and when
@@ -71,7 +75,7 @@
 
 #define FT_NIL		UINT32_MAX
 #define FT_MIN_CONVS	64
-#define FT_MAX_CONVS	(UINT32_C(1) << 30)
+#define FT_MAX_CONVS	(UINT32_C(1) << 26)	/* 8 GiB of records; conv_id bits */
 #define FT_MAX_SLOTS	(UINT32_C(1) << 31)
 #define FT_MOVE_SHIFT	20		/* LRU move granularity, 2^20 us */
 #define FT_BATCH	16		/* packets per prefetch pipeline */
@@ -338,11 +342,27 @@ index_find(const struct flowtab *ft, const struct conv *c)
 
 /* --- records ----------------------------------------------------------- */
 
+#define ID_BITS	53
+#define ID_MASK	((UINT64_C(1) << ID_BITS) - 1)
+
+/* xorshift-multiply rounds modulo 2^53: each step is a bijection. */
+static uint64_t
+mix53(uint64_t x)
+{
+	x &= ID_MASK;
+	x ^= x >> 26;
+	x = (x * UINT64_C(0x1d8e4e27c47d125)) & ID_MASK;
+	x ^= x >> 27;
+	x = (x * UINT64_C(0x0b5ad4eceda1ce3)) & ID_MASK;
+	x ^= x >> 26;
+	return x;
+}
+
 static uint64_t
 ft_conv_id(const struct flowtab *ft, const struct conv *c)
 {
-	return hash_mix64(ft->id_base ^
-	    ((uint64_t)c->gen << 32 | ft_ci(ft, c)));
+	return mix53(ft->id_base ^
+	    (((uint64_t)c->gen & 0x7ffffff) << 26 | (ft_ci(ft, c) & 0x3ffffff)));
 }
 
 static void
