@@ -109,9 +109,14 @@ cur_be32(struct cur *c)
 static inline uint64_t
 cur_be64(struct cur *c)
 {
-	uint64_t hi = cur_be32(c);
+	const uint8_t *q = cur_take(c, 8);
+	uint64_t v = 0;
+	int i;
 
-	return hi << 32 | cur_be32(c);
+	if (q != NULL)
+		for (i = 0; i < 8; i++)
+			v = v << 8 | q[i];
+	return v;
 }
 
 static inline uint16_t

@@ -56,7 +56,8 @@ usage(FILE *f)
 "  -r, --read FILE         replay a pcap/pcapng file, packet time as the\n"
 "                          clock (repeatable; files are read in order)\n"
 "  -D, --state-dir DIR     flow log, events, captures, baselines\n"
-"                          (default " DEFAULT_STATE_DIR ")\n"
+"                          (default: the policy's state_dir, "
+DEFAULT_STATE_DIR ")\n"
 "  -p, --policy DIR        policy directory (default " DEFAULT_POLICY_DIR ")\n"
 "  -n, --check             check the policy and exit; with -v print it\n"
 "  -v, --verbose           more detail (debug log lines)\n"
@@ -94,7 +95,6 @@ parse_args(int argc, char **argv, struct sd_options *o)
 {
 	int ch;
 
-	o->state_dir = DEFAULT_STATE_DIR;
 	o->policy_dir = DEFAULT_POLICY_DIR;
 	o->sample_n = 1;
 	while ((ch = getopt_long(argc, argv, "i:r:D:p:nvhV", longopts,
@@ -136,6 +136,7 @@ parse_args(int argc, char **argv, struct sd_options *o)
 			if (parse_u32(optarg, 1, 65535, &o->sample_n) != 0)
 				fatalx("--sample: expected 1..65535, got '%s'",
 				    optarg);
+			o->sample_given = 1;
 			break;
 		case OPT_EXPORT:
 			if (o->n_exports == SD_MAX_EXPORT)
@@ -181,24 +182,129 @@ make_dir(const char *path)
 	}
 }
 
+/*
+ * Load the policy directory.  Without -p and without the default directory
+ * (a replay on a machine where sensord is not installed), the built-in
+ * defaults apply: they are exactly the shipped policy/default.conf.
+ */
+static struct policy *
+load_policy(const struct sd_options *o, struct perrs *errs)
+{
+	struct stat st;
+
+	if (!o->policy_dir_given && stat(o->policy_dir, &st) != 0 &&
+	    errno == ENOENT) {
+		struct pol_src empty = { "built-in defaults", "", 0 };
+
+		log_debug("%s: not found; using the built-in default policy",
+		    o->policy_dir);
+		return pol_load_mem(&empty, 1, 0, errs);
+	}
+	return pol_load(o->policy_dir, errs);
+}
+
+/* Log every policy error on its own line (file:line: message). */
+static void
+log_perrs(const struct perrs *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++) {
+		const struct perr *e = &errs->v[i];
+
+		if (e->line > 0)
+			log_warnx("%s:%d: %s", e->file, e->line, e->msg);
+		else
+			log_warnx("%s: %s", e->file, e->msg);
+	}
+}
+
+/* `sensord -n [-v]`: check, optionally print canonically, exit. */
+static int
+check_policy(const struct sd_options *o)
+{
+	struct perrs errs = { 0 };
+	struct policy *pol = load_policy(o, &errs);
+
+	if (pol == NULL) {
+		perrs_print(&errs, stderr);
+		perrs_free(&errs);
+		return SD_EXIT_USAGE;
+	}
+	if (o->verbose)
+		pol_print(pol, stdout);
+	fflush(stdout);
+	fprintf(stderr, "policy OK\n");
+	pol_free(pol);
+	perrs_free(&errs);
+	return SD_EXIT_OK;
+}
+
+static void
+ft_config_from_policy(const struct pol_global *g, struct ft_config *fc)
+{
+	fc->mem_budget = (size_t)g->flows.table_memory_bytes;
+	fc->idle_s = (uint32_t)(g->flows.idle_timeout_ms / 1000);
+	fc->active_s = (uint32_t)(g->flows.active_timeout_ms / 1000);
+	fc->embryonic_s = (uint32_t)(g->flows.embryonic_timeout_ms / 1000);
+	fc->closing_s = (uint32_t)(g->flows.closing_timeout_ms / 1000);
+	/* Sub-second timeouts round up rather than to "use the default". */
+	if (fc->idle_s == 0)
+		fc->idle_s = 1;
+	if (fc->embryonic_s == 0)
+		fc->embryonic_s = 1;
+	if (fc->closing_s == 0)
+		fc->closing_s = 1;
+	if (fc->active_s == 0)
+		fc->active_s = 1;
+}
+
+static const enum xp_kind xp_kind_of[] = {
+	[POL_XP_NETFLOW5] = XP_NETFLOW5,
+	[POL_XP_NETFLOW9] = XP_NETFLOW9,
+	[POL_XP_IPFIX] = XP_IPFIX,
+};
+
 static void
 setup_exporters(struct sensord *sd)
 {
+	const struct pol_export *pe = &sd->g->export;
 	char err[256];
-	size_t i;
+	size_t i, n = 0;
 
-	for (i = 0; i < sd->opt.n_exports; i++) {
+	/* --export on the command line replaces the policy's targets. */
+	if (sd->opt.n_exports != 0) {
+		for (i = 0; i < sd->opt.n_exports; i++) {
+			xp_config_defaults(&sd->xpcfg[n]);
+			if (xp_parse_target(sd->opt.exports[i], &sd->xpcfg[n],
+			    err, sizeof(err)) != 0)
+				fatalx("--export %s: %s", sd->opt.exports[i],
+				    err);
+			n++;
+		}
+	} else {
+		for (i = 0; i < pe->targets.n && n < SD_MAX_EXPORT; i++) {
+			const struct pol_export_target *t = &pe->targets.v[i];
+
+			xp_config_defaults(&sd->xpcfg[n]);
+			sd->xpcfg[n].enc.kind = xp_kind_of[t->proto];
+			memcpy(sd->xpcfg[n].addr, t->addr, 16);
+			sd->xpcfg[n].port = t->port;
+			n++;
+		}
+	}
+	for (i = 0; i < n; i++) {
 		struct xp_config *xc = &sd->xpcfg[i];
 
-		xp_config_defaults(xc);
-		if (xp_parse_target(sd->opt.exports[i], xc, err,
-		    sizeof(err)) != 0)
-			fatalx("--export %s: %s", sd->opt.exports[i], err);
 		xc->enc.sampling = sd->opt.sample_n;
+		xc->enc.domain = pe->observation_domain;
+		xc->enc.biflow = pe->ipfix_biflow != 0;
+		xc->enc.template_s = (uint32_t)(pe->template_refresh_ms / 1000);
+		xc->max_rate = pe->max_rate;
 		/* Replay has no real-time deadline: never drop a record. */
 		xc->lossless = !sd->is_live;
 	}
-	sd->n_xp = sd->opt.n_exports;
+	sd->n_xp = n;
 }
 
 static void
@@ -212,6 +318,14 @@ setup_flowlog(struct sensord *sd)
 	flowlog_config_defaults(&fc);
 	fc.dir = dir;
 	fc.lossless = !sd->is_live;
+	fc.file_size = sd->g->flows.log_file_size_bytes;
+	fc.rotate_interval_s =
+	    (uint32_t)(sd->g->flows.log_rotate_interval_ms / 1000);
+	fc.retention_bytes = sd->g->flows.log_retention_bytes;
+	fc.flush_interval_s =
+	    (uint32_t)(sd->g->flows.log_flush_interval_ms / 1000);
+	if (fc.flush_interval_s == 0)
+		fc.flush_interval_s = 1;
 	if ((sd->fl = flowlog_open(&fc)) == NULL)
 		fatal("%s: flow log", dir);
 	for (i = 0; i < sd->opt.n_inputs; i++) {
@@ -244,11 +358,48 @@ setup_live(struct sensord *sd)
 		    err);
 }
 
+/*
+ * SIGHUP / sensorctl reload: parse into a new snapshot; any error rejects
+ * it whole and the old one stays.  Returns 0, or -1 (errors logged and left
+ * in errs for a control client).
+ */
+int
+sd_reload_policy(struct sensord *sd, struct perrs *errs)
+{
+	struct policy *np;
+	struct ft_config fc;
+
+	if ((np = load_policy(&sd->opt, errs)) == NULL) {
+		log_perrs(errs);
+		log_warnx("policy %s rejected (%zu error%s); the old policy "
+		    "stays in force", sd->opt.policy_dir, errs->n,
+		    errs->n == 1 ? "" : "s");
+		return -1;
+	}
+	pol_free(sd->pol);
+	sd->pol = np;
+	sd->g = pol_global(np);
+	ft_config_defaults(&fc);
+	ft_config_from_policy(sd->g, &fc);
+	ft_set_timeouts(sd->ft, &fc);
+	sd_policy_applied(sd);
+	log_info("policy %s reloaded", sd->opt.policy_dir);
+	return 0;
+}
+
+void
+sd_policy_applied(struct sensord *sd)
+{
+	log_debug("policy: %zu host file(s)", pol_n_hosts(sd->pol));
+}
+
 void
 sd_reload(struct sensord *sd)
 {
-	(void)sd;
-	log_info("reload: no policy changes to apply");
+	struct perrs errs = { 0 };
+
+	(void)sd_reload_policy(sd, &errs);
+	perrs_free(&errs);
 }
 
 void
@@ -263,6 +414,7 @@ main(int argc, char **argv)
 	struct sensord sd;
 	struct ft_config fc;
 	struct ft_sink sink;
+	struct perrs errs = { 0 };
 	int status;
 	size_t i;
 
@@ -273,7 +425,7 @@ main(int argc, char **argv)
 	sdn_init();
 
 	if (sd.opt.check_only)
-		return SD_EXIT_OK;
+		return check_policy(&sd.opt);
 	if (sd.opt.n_inputs == 0 && sd.opt.n_ifaces == 0) {
 		log_warnx("nothing to do: give -r FILE or -i IFACE");
 		usage(stderr);
@@ -285,7 +437,20 @@ main(int argc, char **argv)
 	}
 	sd.is_live = sd.opt.n_ifaces != 0;
 
+	if ((sd.pol = load_policy(&sd.opt, &errs)) == NULL) {
+		log_perrs(&errs);
+		log_warnx("policy %s rejected; not starting", sd.opt.policy_dir);
+		return SD_EXIT_USAGE;
+	}
+	perrs_free(&errs);
+	sd.g = pol_global(sd.pol);
+	if (sd.opt.state_dir == NULL)
+		sd.opt.state_dir = sd.g->state_dir;
+	if (!sd.opt.sample_given)
+		sd.opt.sample_n = sd.g->flows.sampling;
+
 	ft_config_defaults(&fc);
+	ft_config_from_policy(sd.g, &fc);
 	/*
 	 * Offline replay uses a fixed hash key so that a replay is exactly
 	 * reproducible; a live sensor keys its table from getrandom(2) so that
@@ -319,5 +484,6 @@ main(int argc, char **argv)
 	flowlog_close(sd.fl);
 	ft_free(sd.ft);
 	ifmon_free(sd.ifmon);
+	pol_free(sd.pol);
 	return status;
 }

@@ -14,6 +14,7 @@
 #include "export.h"
 #include "flowlog.h"
 #include "flowtab.h"
+#include "policy.h"
 
 #define SD_MAX_INPUTS	64	/* -r files or -i interfaces */
 #define SD_MAX_EXPORT	8	/* flow export targets */
@@ -52,6 +53,7 @@ struct sd_options {
 	int		 verbose;		/* -v */
 	int		 summary_json;		/* --summary json */
 	uint32_t	 sample_n;		/* --sample N, 1 = off */
+	int		 sample_given;
 	const char	*exports[SD_MAX_EXPORT];	/* --export */
 	size_t		 n_exports;
 };
@@ -59,6 +61,8 @@ struct sd_options {
 struct sensord {
 	struct sd_options	 opt;
 	int			 is_live;
+	struct policy		*pol;		/* immutable; swapped on reload */
+	const struct pol_global	*g;		/* pol_global(pol) */
 	struct flowtab		*ft;
 	struct flowlog		*fl;
 	struct xp_config	 xpcfg[SD_MAX_EXPORT];
@@ -100,6 +104,9 @@ void	sd_log_stats(struct sensord *sd);
 
 /* sensord.c: reload the policy (SIGHUP); interfaces or addresses changed. */
 void	sd_reload(struct sensord *sd);
+int	sd_reload_policy(struct sensord *sd, struct perrs *errs);
+/* A new policy snapshot is in force: re-link hosts, detectors, capture. */
+void	sd_policy_applied(struct sensord *sd);
 void	sd_ifaces_changed(struct sensord *sd);
 
 /* summary.c: what a replay saw, as text or one JSON object. */

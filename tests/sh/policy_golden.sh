@@ -13,7 +13,7 @@ source "$TOP/tests/lib/lib.sh"
 
 # The checker under test; becomes "$SENSORD -n" once sensord.c calls
 # pol_load (same options, same output).
-POLCHECK=${POLCHECK:-"$TOOLS/polcheck -n"}
+POLCHECK=${POLCHECK:-"$SENSORD -n"}
 
 tmp=$(tmpdir)
 cd "$TOP/tests/policy" || exit 1
