@@ -220,8 +220,10 @@ sd_live(struct sensord *sd)
 				continue;
 			sd->dlt = c->dlt;
 			sd->iface = c->idx;
-			if (capture_dispatch(c, LIVE_BUDGET, live_pkt,
-			    (u_char *)sd) < 0) {
+			n = capture_dispatch(c, LIVE_BUDGET, live_pkt,
+			    (u_char *)sd);
+			sd_batch_flush(sd);
+			if (n < 0) {
 				log_warnx("%s: read failed: %s; reopening",
 				    c->name, pcap_geterr(c->p));
 				capture_close(c);

@@ -18,6 +18,7 @@
 
 #define SD_MAX_INPUTS	64	/* -r files or -i interfaces */
 #define SD_MAX_EXPORT	8	/* flow export targets */
+#define SD_BATCH	16	/* packets metered per ft_packet_batch() */
 
 /* Exit codes (documented in sensord(8) and --help). */
 #define SD_EXIT_OK	0
@@ -76,6 +77,9 @@ struct sensord {
 	uint64_t		 next_tick_us;	/* next 1 s boundary */
 	uint64_t		 first_us;	/* first packet time seen */
 	uint32_t		 sample_ctr;
+	struct pktinfo		 batch[SD_BATCH];	/* decoded, not metered */
+	size_t			 n_batch;
+	uint8_t			 batch_iface;
 	double			 elapsed_s;	/* wall time of the replay */
 
 	/* Live mode. */
@@ -93,6 +97,8 @@ void	sd_clock_start(struct sensord *sd, uint64_t first_us);
 void	sd_packet(struct sensord *sd, const uint8_t *pkt, uint32_t caplen,
 	    uint32_t wirelen, uint64_t ts_ns);
 void	sd_tick(struct sensord *sd, uint64_t now_us);
+/* Meter the decoded packets still waiting in the batch. */
+void	sd_batch_flush(struct sensord *sd);
 void	sd_flush(struct sensord *sd, enum end_reason why);
 
 /* replay.c: offline replay of pcap/pcapng files; returns an exit code. */
