@@ -35,3 +35,17 @@ trap t_cleanup EXIT
 tmpdir() { echo "$T_TMP"; }
 # The exit status tells the runner nothing it does not count from the lines,
 # but a script that dies half-way exits non-zero and is counted as failed.
+
+# A policy directory for offline tests: the shipped defaults with a small
+# flow table (ASan makes touching a 256 MiB table slow) and any extra
+# "[section] key = value" lines given as arguments, e.g.
+#   small_policy "$T_TMP/pol" "[flows]" "idle_timeout = 10s"
+small_policy() {
+	local dir=$1; shift
+	mkdir -p "$dir/hosts"
+	{
+		echo "[flows]"
+		echo "table_memory = 8MiB"
+		printf '%s\n' "$@"
+	} >"$dir/default.conf"
+}

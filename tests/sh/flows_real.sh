@@ -14,10 +14,11 @@ need_cmd tshark jq zcat
 dir=$SHARED_PCAPS/traffic
 [ -d "$dir" ] || { skip "flows_real: $dir missing"; exit 0; }
 
+small_policy "$T_TMP/pol"
 for f in "$dir"/*; do
 	name=${f##*/}
 	st=$T_TMP/$name
-	"$SENSORD" -r "$f" -D "$st" -p "$TOP/policy" --summary json >"$st.json" 2>"$st.err"
+	"$SENSORD" -r "$f" -D "$st" -p "$T_TMP/pol" --summary json >"$st.json" 2>"$st.err"
 	rc=$?
 	if [ $rc -ne 0 ]; then fail "$name: sensord exit $rc: $(head -2 "$st.err")"; continue; fi
 

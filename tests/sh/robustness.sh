@@ -8,9 +8,10 @@ dir=$SHARED_PCAPS/robustness
 [ -d "$dir" ] || { skip "robustness: $dir missing"; exit 0; }
 n_files=0 n_pkts=0 n_err=0 bad=0
 state=$(tmpdir)/state
+small_policy "$T_TMP/pol"
 while IFS= read -r -d '' f; do
 	n_files=$((n_files + 1))
-	out=$("$SENSORD" -r "$f" -D "$state" --summary json 2>"$T_TMP/err")
+	out=$("$SENSORD" -r "$f" -D "$state" -p "$T_TMP/pol" --summary json 2>"$T_TMP/err")
 	rc=$?
 	err=$(cat "$T_TMP/err")
 	if grep -qE 'Sanitizer|runtime error|LeakSanitizer' "$T_TMP/err" ||
