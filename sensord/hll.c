@@ -243,11 +243,16 @@ hll4_add_hash(uint8_t reg[HLL4_BYTES], uint64_t hash)
 void
 hll4_merge(uint8_t dst[HLL4_BYTES], const uint8_t src[HLL4_BYTES])
 {
-	unsigned i;
+	unsigned i, lo, hi;
 
-	for (i = 0; i < HLL4_M; i++)
-		if (hll4_get(src, i) > hll4_get(dst, i))
-			hll4_set(dst, i, hll4_get(src, i));
+	/* Two registers per byte: the maximum of each nibble. */
+	for (i = 0; i < HLL4_BYTES; i++) {
+		lo = (unsigned)(dst[i] & 0x0f) > (unsigned)(src[i] & 0x0f) ?
+		    dst[i] & 0x0fu : src[i] & 0x0fu;
+		hi = (unsigned)(dst[i] & 0xf0) > (unsigned)(src[i] & 0xf0) ?
+		    dst[i] & 0xf0u : src[i] & 0xf0u;
+		dst[i] = (uint8_t)(lo | hi);
+	}
 }
 
 double

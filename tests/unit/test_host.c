@@ -784,7 +784,7 @@ test_beacon(void)
 		    e->detail != NULL && strcmp(e->detail, "new") == 0,
 		    "... score %.1f, period %.0f s, detail %s", e->value,
 		    e->period_s, e->detail ? e->detail : "-");
-		T_OK(e->ts_us > t_new && e->ts_us < t_new + 4 * HOUR,
+		T_OK(e->ts_us > t_new && e->ts_us < t_new + 8 * HOUR,
 		    "... after %.1f h of calls",
 		    (double)(e->ts_us - t_new) / 3.6e9);
 	}
@@ -803,7 +803,7 @@ test_beacon(void)
 		int i;
 
 		sim_to(&s, t2);
-		for (i = 0; i < 40; i++, t2 += 2 * MIN + rnd(&s) % US)
+		for (i = 0; i < 80; i++, t2 += 2 * MIN + rnd(&s) % US)
 			beacon_obs(&s, h, known, 1194, t2, 180);
 		sim_to(&s, t2 + MIN);
 		e = find_ev(s.log, h, BL_M_BEACON, 1, end + HOUR);
