@@ -348,8 +348,8 @@ bl_config_check(const struct bl_config *cfg, const struct bl_config *table,
 			    "month (a 2 KiB sketch per host); use day", buf);
 		if (t->metric == BL_M_PROTOCOLS && w != BL_WIN_DAY &&
 		    w != BL_WIN_MONTH)
-			return bl_fail(err, len, "%s: protocols are counted per "
-			    "day or month", buf);
+			return bl_fail(err, len, "%s: protocols are counted "
+			    "per day or month", buf);
 		if (bl_window_is_rolling(w)) {
 			for (j = 0; j < tw->n_windows; j++)
 				if (tw->windows_s[j] == w)

@@ -110,8 +110,8 @@ struct bl_config {
 	uint8_t		quiet_end_h;	/* start == end: none */
 	uint64_t	night_upload_min;	/* bytes per quiet hour */
 	double		normal_ratio;	/* rolling: normal under ratio*thr */
-	unsigned	share_min_conns;	/* ended conversations for shares */
-	unsigned	beacon_min_obs;	/* scored >= min this many times in a row */
+	unsigned	share_min_conns;	/* ended convs. for a share */
+	unsigned	beacon_min_obs;	/* passes in a row: periodic */
 	double		beacon_tolerance;	/* relative period change */
 	unsigned	beacon_learn_days;	/* periodic this long: known */
 };

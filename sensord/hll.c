@@ -226,7 +226,8 @@ hll4_set(uint8_t reg[HLL4_BYTES], unsigned i, unsigned v)
 {
 	unsigned sh = i % 2 * 4;
 
-	reg[i / 2] = (uint8_t)((reg[i / 2] & ~(0x0fu << sh)) | (v & 0x0fu) << sh);
+	reg[i / 2] = (uint8_t)((reg[i / 2] & ~(0x0fu << sh)) |
+	    (v & 0x0fu) << sh);
 }
 
 int

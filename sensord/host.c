@@ -9,27 +9,27 @@
  * by host_save/host_load, which run off the packet path.
  *
  * Record layout and memory (defaults: 2 rolling windows, 32 beacon pairs;
- * the figures are checked by test_host.c against sizeof):
+ * test_host.c prints the total, host_record_bytes() computes it):
  *
- *   struct host (fixed part)                                    ~5.1 KiB
- *     identity, links, calendar ids, flags                        ~120 B
+ *   struct host (fixed part)                                    4552 B
+ *     identity, links, calendar ids, flags, series map            152 B
  *     day and month counters (2 x 40 B)                             80 B
  *     protocol bitmaps: day, month, learned this/last month        128 B
  *     day distinct ports and peers: 2 x struct hll (p = 10)      2064 B
  *     learned series: 8 x (28 floats + median, MAD, day max)     1056 B
  *     night profile: 24 hours x 8 floats + counts                  816 B
  *     beacon admission filter: 2 x 1024 bits                       256 B
- *   per rolling window (struct hwin)                             1144 B
+ *   per rolling window (struct hwin)                             1152 B
  *     10 buckets x (7 counters 40 B + 2 hll4 sketches 64 B)      1040 B
- *     running sums 40 B, union sketches 64 B, head 8 B             104 B
+ *     running sums 40 B, union sketches 64 B, head 8 B             112 B
  *   per beacon pair (struct hbeacon)                              152 B
  *     key 19 B, times 16 B, 12 intervals + 12 sizes 96 B, state
  *
- *   => 5.1 + 2 x 1.1 + 32 x 0.15 = ~12.2 KiB per host, plus 8 B of index;
- *      64 MiB hold ~5,300 hosts.  A 10-minute window's distinct counts
- *      cost 10 x 64 B of 4-bit sketches (13% error) instead of 10 KiB of
- *      p = 10 sketches per bucket.  The beacon pairs are the biggest part:
- *      beacon_pairs = 8 brings a host to ~8.6 KiB.
+ *   => 4608 (aligned) + 2 x 1152 + 32 x 152 = 11776 B per host, plus 8 B
+ *      of index: 64 MiB hold ~5,700 hosts.  A 10-minute window's distinct
+ *      counts cost 10 x 64 B of 4-bit sketches (13% error) instead of
+ *      10 KiB of p = 10 sketches per bucket.  The beacon pairs are the
+ *      biggest part: beacon_pairs = 8 brings a host to 8.1 KiB.
  *
  * Invariants.  A record is in the index iff it is in the LRU list; the
  * dirty list links records by index and survives record reuse (a reused
@@ -305,7 +305,8 @@ host_new(const struct bl_config *cfg, char *err, size_t errlen)
 	ht->lru_head = ht->lru_tail = ht->dirty_head = NIL;
 	ht->walk_min = UINT64_MAX;
 	for (i = 0; i < cfg->n_windows; i++)
-		ht->bucket_us[i] = (uint64_t)cfg->windows_s[i] * US / HW_BUCKETS;
+		ht->bucket_us[i] = (uint64_t)cfg->windows_s[i] * US /
+		    HW_BUCKETS;
 	ht->st.capacity = cap;
 	ht->st.bytes_per_host = per;
 	ht->st.mem_bytes = cap * ht->rec_size + nidx * sizeof(uint32_t);
@@ -535,7 +536,8 @@ host_map_series(struct host *h)
 		for (i = 0; i < n; i++) {
 			const struct bl_threshold *t = &cfg->thr[i];
 
-			if (!host_uses_series(t) || h->thr_series[i] != NO_SERIES)
+			if (!host_uses_series(t) ||
+			    h->thr_series[i] != NO_SERIES)
 				continue;
 			for (s = 0; s < BL_MAX_SERIES; s++)
 				if (h->series[s].window_s == t->window_s &&

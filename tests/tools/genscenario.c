@@ -232,7 +232,8 @@ browse_day(struct gen *g, const uint8_t h[16], uint64_t day0, unsigned n,
 
 	a4(dns, 10, 0, 0, 53);
 	for (i = 0; i < n; i++) {
-		uint64_t t = day0 + 9 * HOUR + (uint64_t)(urand(g) * 8 * 3600e6);
+		uint64_t t = day0 + 9 * HOUR +
+		    (uint64_t)(urand(g) * 8 * 3600e6);
 
 		a4(web, 198, 51, 100, 1 + (unsigned)(urand(g) * urand(g) * 60));
 		udp(g, t, h, dns, 53, 40 + (uint32_t)(rnd(g) % 30),

@@ -108,7 +108,8 @@ test_write(void)
 	/* A generic daemon event through the builder. */
 	events_begin(&r, 1772409601000000ULL, "suspend");
 	events_addr(&r, "host", he.addr);
-	events_str(&r, "reason", "quote\" backslash\\ nl\n tab\t ctl\x01 hi\xff");
+	events_str(&r, "reason",
+	    "quote\" backslash\\ nl\n tab\t ctl\x01 hi\xff");
 	events_num(&r, "nan", NAN);
 	events_num(&r, "share", 0.8333333333333334);
 	events_uint(&r, "big", 18446744073709551615ULL);
@@ -203,7 +204,8 @@ test_reopen(void)
 	ev = events_open(path, err, sizeof(err));
 	for (i = 0; i < 3000; i++) {
 		events_begin(&r, 4000000 + (uint64_t)i, "breach");
-		events_str(&r, "pad", "0123456789012345678901234567890123456789");
+		events_str(&r, "pad",
+		    "0123456789012345678901234567890123456789");
 		events_end(ev, &r, &id);
 	}
 	events_close(ev);
