@@ -2281,36 +2281,92 @@ hs_walk(struct host_table *ht, const uint8_t *p, size_t len, int apply,
 }
 
 int
+host_load_mem(struct host_table *ht, const uint8_t *buf, size_t len,
+    const char *name, uint64_t now, char *err, size_t errlen)
+{
+	struct hs_rec *rec;
+	struct cur c;
+	uint32_t stored, crc, bad_rec = UINT32_MAX;
+	unsigned version, hlen;
+	const char *why = NULL;
+
+	cur_init(&c, buf, len);
+	if (len < HS_HDR_LEN + 4) {
+		why = len == 0 ? "empty file" : "truncated header";
+		goto bad;
+	}
+	if (memcmp(cur_take(&c, 8), HS_MAGIC, 8) != 0) {
+		why = "not a sensord host state file (bad magic)";
+		goto bad;
+	}
+	version = cur_be16(&c);
+	hlen = cur_be16(&c);
+	if (version != HS_VERSION) {
+		snprintf(err, errlen, "%s: format version %u, this sensord "
+		    "reads version %d", name, version, HS_VERSION);
+		errno = EINVAL;
+		return -1;
+	}
+	if (hlen != HS_HDR_LEN) {
+		why = "bad header length";
+		goto bad;
+	}
+	stored = (uint32_t)buf[len - 4] << 24 | (uint32_t)buf[len - 3] << 16 |
+	    (uint32_t)buf[len - 2] << 8 | buf[len - 1];
+	crc = (uint32_t)crc32(0L, buf, (uInt)(len - 4));
+	if (crc != stored) {
+		snprintf(err, errlen, "%s: checksum mismatch (stored %08x, "
+		    "computed %08x): truncated or corrupt", name, stored, crc);
+		errno = EINVAL;
+		return -1;
+	}
+	if ((rec = malloc(sizeof(*rec))) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		errno = ENOMEM;
+		return -1;
+	}
+	/* Validate everything first: a bad file changes nothing. */
+	why = hs_walk(ht, buf, len, 0, now, &bad_rec, rec);
+	if (why == NULL)
+		hs_walk(ht, buf, len, 1, now, &bad_rec, rec);
+	free(rec);
+	if (why == NULL)
+		return 0;
+bad:
+	if (bad_rec != UINT32_MAX)
+		snprintf(err, errlen, "%s: host record %u: %s", name, bad_rec,
+		    why);
+	else
+		snprintf(err, errlen, "%s: %s", name, why);
+	errno = EINVAL;
+	return -1;
+}
+
+int
 host_load(struct host_table *ht, const char *path, uint64_t now, char *err,
     size_t errlen)
 {
-	struct hs_rec *rec = NULL;
 	uint8_t *buf = NULL;
 	struct stat sb;
-	struct cur c;
-	uint32_t stored, crc, bad_rec = UINT32_MAX;
 	size_t got = 0;
-	unsigned version, hlen;
-	const char *why = NULL;
-	int fd, e;
+	int fd, e, rc;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
 		e = errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		errno = e;
-		return -1;
+		goto io;
 	}
 	if (fstat(fd, &sb) != 0) {
 		e = errno;
 		goto io;
 	}
 	if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > HS_MAX_FILE) {
-		why = !S_ISREG(sb.st_mode) ? "not a regular file" :
-		    "larger than 1 GiB";
-		goto bad;
+		snprintf(err, errlen, "%s: %s", path, !S_ISREG(sb.st_mode) ?
+		    "not a regular file" : "larger than 1 GiB");
+		close(fd);
+		errno = EINVAL;
+		return -1;
 	}
-	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL ||
-	    (rec = malloc(sizeof(*rec))) == NULL) {
+	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL) {
 		e = ENOMEM;
 		goto io;
 	}
@@ -2324,61 +2380,18 @@ host_load(struct host_table *ht, const char *path, uint64_t now, char *err,
 			goto io;
 		}
 		if (rd == 0)
-			break;
+			break;		/* shrank under us: judged as is */
 		got += (size_t)rd;
 	}
 	close(fd);
-	fd = -1;
-	cur_init(&c, buf, got);
-	if (got < HS_HDR_LEN + 4) {
-		why = got == 0 ? "empty file" : "truncated header";
-		goto bad;
-	}
-	if (memcmp(cur_take(&c, 8), HS_MAGIC, 8) != 0) {
-		why = "not a sensord host state file (bad magic)";
-		goto bad;
-	}
-	version = cur_be16(&c);
-	hlen = cur_be16(&c);
-	if (version != HS_VERSION) {
-		snprintf(err, errlen, "%s: format version %u, this sensord "
-		    "reads version %d", path, version, HS_VERSION);
-		goto bad_msg;
-	}
-	if (hlen != HS_HDR_LEN) {
-		why = "bad header length";
-		goto bad;
-	}
-	stored = (uint32_t)buf[got - 4] << 24 | (uint32_t)buf[got - 3] << 16 |
-	    (uint32_t)buf[got - 2] << 8 | buf[got - 1];
-	crc = (uint32_t)crc32(0L, buf, (uInt)(got - 4));
-	if (crc != stored) {
-		snprintf(err, errlen, "%s: checksum mismatch (stored %08x, "
-		    "computed %08x): truncated or corrupt", path, stored, crc);
-		goto bad_msg;
-	}
-	if ((why = hs_walk(ht, buf, got, 0, now, &bad_rec, rec)) != NULL)
-		goto bad;
-	hs_walk(ht, buf, got, 1, now, &bad_rec, rec);
-	free(rec);
+	rc = host_load_mem(ht, buf, got, path, now, err, errlen);
+	e = errno;
 	free(buf);
-	return 0;
-bad:
-	if (bad_rec != UINT32_MAX)
-		snprintf(err, errlen, "%s: host record %u: %s", path, bad_rec,
-		    why);
-	else
-		snprintf(err, errlen, "%s: %s", path, why);
-bad_msg:
+	errno = e;
+	return rc;
+io:
 	if (fd >= 0)
 		close(fd);
-	free(rec);
-	free(buf);
-	errno = EINVAL;
-	return -1;
-io:
-	close(fd);
-	free(rec);
 	free(buf);
 	snprintf(err, errlen, "%s: %s", path, strerror(e));
 	errno = e;

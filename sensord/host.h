@@ -173,6 +173,9 @@ int	host_save(const struct host_table *ht, const char *path,
  */
 int	host_load(struct host_table *ht, const char *path, uint64_t now_us,
 	    char *err, size_t errlen);
+/* The same from memory; name is used in messages (fuzzing, tests). */
+int	host_load_mem(struct host_table *ht, const uint8_t *buf, size_t len,
+	    const char *name, uint64_t now_us, char *err, size_t errlen);
 /*
  * Rename path to path.corrupt-YYYYMMDDTHHMMSSZ (wall time now_us; -N
  * added if taken), never replacing or deleting anything.  The new name is
