@@ -52,6 +52,7 @@ struct host_event {
 	double		known_period_s;	/* beacon: learned period, 0 if new */
 };
 
+/* Called synchronously; it must not call back into the table. */
 typedef void (*host_emit_fn)(void *arg, const struct host_event *ev);
 
 /*

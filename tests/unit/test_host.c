@@ -624,7 +624,7 @@ test_rststorm(void)
 {
 	struct bl_config cfg;
 	struct sim s;
-	uint8_t h[16], quiet[16], d[16];
+	uint8_t h[16], quiet[16], few[16], d[16];
 	const struct host_event *e;
 	uint64_t t, t_storm;
 	int day, i;
@@ -634,6 +634,7 @@ test_rststorm(void)
 	sim_init(&s, &cfg, T0);
 	a4(h, 10, 0, 0, 12);
 	a4(quiet, 10, 0, 0, 13);
+	a4(few, 10, 0, 0, 23);
 	/* 10 days: 2400 conversations 09-17 h, 4% reset. */
 	for (day = 0; day < 11; day++) {
 		for (i = 0, t = T0 + (uint64_t)day * DAY + 9 * HOUR; i < 2400;
@@ -646,6 +647,10 @@ test_rststorm(void)
 			    40000);
 			conv(&s, quiet, d, 443, 6, rnd(&s) % 25 == 0 ? "RSTR" :
 			    "SF", t + 5 * US, 3000, 40000);
+			/* Few conversations: 10 on day 10, all reset. */
+			if (day < 10 || i < 10)
+				conv(&s, few, d, 443, 6, day == 10 ? "RSTO" :
+				    "SF", t + 7 * US, 3000, 40000);
 		}
 		if (day == 9) {
 			int rc = host_threshold(s.ht, h, BL_M_REJECTED_SHARE,
@@ -670,6 +675,8 @@ test_rststorm(void)
 	    "RST storm host: nothing else breached");
 	T_EQ_INT(count_ev(s.log, quiet, -1, 1), 0,
 	    "host with its usual 4% resets: no breach");
+	T_EQ_INT(count_ev(s.log, few, -1, 1), 0,
+	    "10 conversations all reset: under the 20 a share needs");
 	host_free(s.ht);
 }
 
@@ -1106,6 +1113,87 @@ test_reconfig(void)
 	host_free(s.ht);
 }
 
+/* IPv6 hosts, a per-host policy at creation, a month window. */
+static const struct bl_config *STRICT;
+
+static const struct bl_config *
+strict_cb(void *arg, const uint8_t addr[16])
+{
+	(void)arg;
+	return addr[15] == 40 ? STRICT : NULL;
+}
+
+static void
+test_misc(void)
+{
+	struct bl_config cfg, strict;
+	struct sim s;
+	uint8_t v6[16], peer6[16], a[16], b[16], d[16];
+	const struct host_event *e;
+	uint64_t t;
+	unsigned i;
+
+	/* A port scan from fd00::5 (fc00::/7 is a default home net). */
+	cfg_base(&cfg);
+	sim_init(&s, &cfg, T0 + 9 * HOUR);
+	memset(v6, 0, 16);
+	v6[0] = 0xfd;
+	v6[15] = 5;
+	memset(peer6, 0, 16);
+	peer6[0] = 0x20;
+	peer6[1] = 0x01;
+	peer6[2] = 0x0d;
+	peer6[3] = 0xb8;
+	peer6[15] = 9;
+	for (i = 1, t = T0 + 9 * HOUR; i <= 1500; i++, t += 20000)
+		conv(&s, v6, peer6, (uint16_t)i, 6, "REJ", t, 80, 60);
+	sim_to(&s, t + MIN);
+	T_OK(find_ev(s.log, v6, BL_M_DST_PORTS, 1, 0) != NULL,
+	    "IPv6 host: port scan breach");
+	host_free(s.ht);
+
+	/* Host .40 gets a strict policy when it is created. */
+	cfg_base(&cfg);
+	strict = cfg;
+	bl_config_add(&strict, BL_M_CONNS, 60, BL_ABSOLUTE, 20, 0);
+	STRICT = &strict;
+	sim_init(&s, &cfg, T0 + 10 * HOUR);
+	host_set_policy(s.ht, strict_cb, NULL);
+	a4(a, 10, 0, 0, 40);
+	a4(b, 10, 0, 0, 41);
+	a4(d, 198, 51, 100, 1);
+	for (i = 0, t = T0 + 10 * HOUR; i < 30; i++, t += US) {
+		conv(&s, a, d, 443, 6, "SF", t, 500, 500);
+		conv(&s, b, d, 443, 6, "SF", t, 500, 500);
+	}
+	sim_to(&s, t + 5 * MIN);
+	e = find_ev(s.log, a, BL_M_CONNS, 1, 0);
+	T_OK(e != NULL && e->threshold == 20 && e->window_s == 60,
+	    "per-host policy: 30 conversations a minute breach conns >= 20");
+	T_EQ_INT(count_ev(s.log, b, -1, 1), 0,
+	    "... the same traffic under the default policy does not");
+	host_free(s.ht);
+
+	/* conns per calendar month, normal at the month's end. */
+	cfg_only(&cfg);
+	bl_config_add(&cfg, BL_M_CONNS, BL_WIN_MONTH, BL_ABSOLUTE, 100, 0);
+	t = T0 + 28 * DAY;	/* 2026-03-30 */
+	sim_init(&s, &cfg, t);
+	for (i = 0; i < 150; i++, t += 15 * MIN)
+		conv(&s, a, d, 443, 6, "SF", t, 500, 500);
+	sim_to(&s, T0 + 31 * DAY + HOUR);	/* April 1, 01:00 */
+	e = find_ev(s.log, a, BL_M_CONNS, 1, 0);
+	T_OK(e != NULL && e->value == 100 && e->window_s == 31 * 86400 &&
+	    strcmp(e->window, "month") == 0, "conns/month breach at 100, "
+	    "window 31 days");
+	e = find_ev(s.log, a, BL_M_CONNS, 0, 0);
+	T_OK(e != NULL && e->ts_us >= T0 + 30 * DAY &&
+	    e->ts_us <= T0 + 30 * DAY + MIN,
+	    "... normal at the start of April (value %.0f)", e ? e->value :
+	    -1);
+	host_free(s.ht);
+}
+
 /* ---- persistence ------------------------------------------------------- */
 
 static char TMPDIR[64];
@@ -1338,6 +1426,7 @@ main(void)
 	RUN(test_learning);
 	RUN(test_normal_days);
 	RUN(test_reconfig);
+	RUN(test_misc);
 	RUN(test_persist);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", TMPDIR);
 	if (system(cmd) != 0)
