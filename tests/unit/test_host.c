@@ -830,6 +830,68 @@ test_beacon(void)
 	host_free(s.ht);
 }
 
+/*
+ * A beacon among churn: 150 one-off peers an hour fill the 32 pair slots;
+ * the admission filter (seen in this or the last hour) keeps them from
+ * flushing the beacon before its second call.
+ */
+static void
+test_beacon_churn(void)
+{
+	struct bl_config cfg;
+	struct sim s;
+	uint8_t h[16], c2[16];
+	const struct host_event *e;
+	struct host_stats st;
+	uint64_t day, t, t_b;
+	uint32_t peer = 0;
+	int d;
+
+	cfg_base(&cfg);
+	cfg.warmup_days = 2;
+	sim_init(&s, &cfg, T0);
+	a4(h, 10, 0, 0, 24);
+	a4(c2, 203, 0, 113, 99);
+	for (d = 0; d < 3; d++) {
+		day = T0 + (uint64_t)d * DAY;
+		for (t = day + 8 * HOUR; t < day + 18 * HOUR; t += 24 * US) {
+			struct item *it = q_push(h, t);
+
+			a4n(it->dst, 0xcb000000u + peer++);	/* 203.0.x.x */
+			it->dport = 443;
+			it->proto = 6;
+			it->state = "SF";
+			it->out = 800 + rnd(&s) % 5000;
+			it->in = 20000;
+		}
+		if (d == 2)
+			for (t_b = day + 8 * HOUR; t_b < day + 20 * HOUR;
+			    t_b += 10 * MIN - 20 * US + rnd(&s) % (40 * US)) {
+				struct item *it = q_push(h, t_b);
+
+				memcpy(it->dst, c2, 16);
+				it->dport = 8443;
+				it->proto = 6;
+				it->state = "SF";
+				it->out = 300;
+				it->in = 300;
+			}
+		q_run(&s);
+	}
+	sim_to(&s, T0 + 3 * DAY);
+	e = find_ev(s.log, h, BL_M_BEACON, 1, 0);
+	host_get_stats(s.ht, &st);
+	printf("# churn: %u one-off peers, %llu pair slots replaced, %llu "
+	    "not admitted\n", peer, (unsigned long long)st.n_beacon_evicted,
+	    (unsigned long long)st.n_beacon_dropped);
+	T_OK(e != NULL && memcmp(e->peer, c2, 16) == 0 &&
+	    e->ts_us < T0 + 2 * DAY + 16 * HOUR,
+	    "beacon found among 150 new peers an hour");
+	T_EQ_INT(count_ev(s.log, h, BL_M_BEACON, 1), 1,
+	    "... and the churn itself is no beacon");
+	host_free(s.ht);
+}
+
 /* ---- night upload ------------------------------------------------------ */
 
 static void
@@ -1422,6 +1484,7 @@ main(void)
 	RUN(test_rststorm);
 	RUN(test_protocols);
 	RUN(test_beacon);
+	RUN(test_beacon_churn);
 	RUN(test_night);
 	RUN(test_learning);
 	RUN(test_normal_days);
