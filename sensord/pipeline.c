@@ -109,6 +109,7 @@ sd_packet(struct sensord *sd, const uint8_t *pkt, uint32_t caplen,
 
 	if (sd->n_xp != 0 && pi->proto == 17 && is_own_export(sd, pi))
 		return;
+	host_packet(sd->ht, pi, ts_us);
 	if (sample_skip(sd)) {
 		sd->c.n_sampled_out++;
 		return;
@@ -138,6 +139,8 @@ sd_tick(struct sensord *sd, uint64_t now_us)
 	sd->next_tick_us = (sd->now_us / 1000000 + 1) * 1000000;
 	sd->c.n_ticks++;
 	ft_expire(sd->ft, sd->now_us);
+	host_tick(sd->ht, sd->now_us, sd_host_event, sd);
+	sd_esc_tick(sd);
 	flowlog_tick(sd->fl, sd->now_us);
 	for (i = 0; i < sd->n_xp; i++)
 		xp_tick(sd->xp[i], sd->now_us);
@@ -150,6 +153,9 @@ sd_flush(struct sensord *sd, enum end_reason why)
 
 	sd_batch_flush(sd);
 	ft_flush(sd->ft, why);
+	/* The last records may complete a breach; then every capture ends. */
+	host_tick(sd->ht, sd->now_us, sd_host_event, sd);
+	sd_esc_stop_all(sd);
 	for (i = 0; i < sd->n_xp; i++)
 		xp_flush(sd->xp[i], sd->now_us);
 	flowlog_sync(sd->fl);
@@ -180,8 +186,9 @@ sd_clock_start(struct sensord *sd, uint64_t first_us)
 static void
 sd_conv_start(void *arg, const struct convrec *cr)
 {
-	(void)arg;
-	(void)cr;
+	struct sensord *sd = arg;
+
+	host_conv_start(sd->ht, cr, sd->now_us);
 }
 
 static void
@@ -202,6 +209,7 @@ sd_conv_record(void *arg, const struct convrec *cr)
 	flowlog_write(sd->fl, cr);
 	for (i = 0; i < sd->n_xp; i++)
 		xp_record(sd->xp[i], cr, sd->now_us);
+	host_conv_record(sd->ht, cr, sd->now_us);
 }
 
 void

@@ -18,6 +18,7 @@
 
 #include "ifmon.h"
 #include "log.h"
+#include "util.h"
 #include "sdnotify.h"
 #include "sensord.h"
 
@@ -28,6 +29,7 @@ enum {
 	OPT_SUMMARY = 256,
 	OPT_SAMPLE,
 	OPT_EXPORT,
+	OPT_HOME_NET,
 };
 
 static const struct option longopts[] = {
@@ -40,6 +42,7 @@ static const struct option longopts[] = {
 	{ "summary",	required_argument,	NULL, OPT_SUMMARY },
 	{ "sample",	required_argument,	NULL, OPT_SAMPLE },
 	{ "export",	required_argument,	NULL, OPT_EXPORT },
+	{ "home-net",	required_argument,	NULL, OPT_HOME_NET },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "version",	no_argument,		NULL, 'V' },
 	{ NULL,		0,			NULL, 0 }
@@ -64,6 +67,8 @@ DEFAULT_STATE_DIR ")\n"
 "      --export KIND@HOST:PORT\n"
 "                          export flows: KIND is netflow5, netflow9 or ipfix;\n"
 "                          HOST an IPv4 address or [IPv6] (repeatable)\n"
+"      --home-net CIDR     a home network (repeatable); replaces the\n"
+"                          policy's home_nets\n"
 "      --sample N          meter 1 packet in N, counts scaled by N\n"
 "      --summary FORMAT    after a replay print a summary: text (default)\n"
 "                          or json\n"
@@ -143,6 +148,16 @@ parse_args(int argc, char **argv, struct sd_options *o)
 				fatalx("too many --export targets (max %d)",
 				    SD_MAX_EXPORT);
 			o->exports[o->n_exports++] = optarg;
+			break;
+		case OPT_HOME_NET:
+			if (o->n_home == SD_MAX_HOME)
+				fatalx("too many --home-net (max %d)",
+				    SD_MAX_HOME);
+			if (cidr_parse(optarg, &o->home[o->n_home]) != 0)
+				fatalx("--home-net: '%s' is not an address "
+				    "prefix such as 10.0.0.0/8 or fd00::/8 "
+				    "(host bits must be zero)", optarg);
+			o->n_home++;
 			break;
 		case 'h':
 			usage(stdout);
@@ -338,6 +353,63 @@ setup_flowlog(struct sensord *sd)
 		flowlog_set_iface(sd->fl, (unsigned)i, sd->opt.ifaces[i]);
 }
 
+/*
+ * Baselines: the host table, its learned state from the last run, the
+ * events file and the escalation table.  A state file that does not load
+ * is moved aside (never deleted) and learning starts again.
+ */
+static void
+setup_detection(struct sensord *sd)
+{
+	char err[512], path[4096], moved[4200];
+	const struct cidr *home = NULL;
+	size_t n_home = 0;
+
+	if (sd->opt.n_home != 0) {
+		home = sd->opt.home;
+		n_home = sd->opt.n_home;
+	}
+	if ((sd->pm = polmap_new(sd->pol, sd->seed64, home, n_home, err,
+	    sizeof(err))) == NULL)
+		fatalx("policy: %s", err);
+	if (sd->pm->n_dropped != 0)
+		log_warnx("policy: %u threshold(s) on windows not in "
+		    "default.conf's [detect] windows are ignored",
+		    sd->pm->n_dropped);
+	if ((sd->ht = host_new(&sd->pm->table, err, sizeof(err))) == NULL)
+		fatalx("host table: %s", err);
+	host_set_policy(sd->ht, polmap_bl_for, sd->pm);
+	snprintf(path, sizeof(path), "%s/baseline.state", sd->opt.state_dir);
+	if (host_load(sd->ht, path, sd->now_us, err, sizeof(err)) == 0)
+		log_info("baselines restored from %s", path);
+	else if (errno == EINVAL) {
+		if (host_state_quarantine(path, sd->now_us, moved,
+		    sizeof(moved)) == 0)
+			log_warnx("%s; moved aside to %s; learning starts "
+			    "again", err, moved);
+		else
+			log_warn("%s; could not move it aside", err);
+	} else if (errno != ENOENT)
+		log_warnx("%s", err);
+	snprintf(path, sizeof(path), "%s/events.jsonl", sd->opt.state_dir);
+	if ((sd->ev = events_open(path, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if ((sd->esc = esc_new(sd->g->capture.max_escalated,
+	    sd->g->capture.max_escalated * 4)) == NULL)
+		fatal("escalation table");
+}
+
+static void
+save_baselines(struct sensord *sd)
+{
+	char err[512], path[4096];
+
+	snprintf(path, sizeof(path), "%s/baseline.state", sd->opt.state_dir);
+	if (host_save(sd->ht, path, sd->now_us, err, sizeof(err)) != 0)
+		log_warnx("%s", err);
+	sd->last_save_us = sd->now_us;
+}
+
 static void
 setup_live(struct sensord *sd)
 {
@@ -461,6 +533,12 @@ main(int argc, char **argv)
 		fatal("getrandom");
 	sd.sample_ctr = 0x9e3779b9u;
 	make_dir(sd.opt.state_dir);
+	sd.seed64 = 0x5ead5eedULL;
+	if (sd.is_live) {
+		memcpy(&sd.seed64, fc.seed, sizeof(sd.seed64));
+		sd.seed64 ^= 0x9e3779b97f4a7c15ULL;
+	}
+	setup_detection(&sd);
 	setup_exporters(&sd);
 	setup_flowlog(&sd);
 	sd_ft_sink(&sd, &sink);
@@ -479,9 +557,14 @@ main(int argc, char **argv)
 		status = sd_replay(&sd);
 		sd_summary(&sd, sd.opt.summary_json);
 	}
+	save_baselines(&sd);
 	for (i = 0; i < sd.n_xp; i++)
 		xp_free(sd.xp[i]);
 	flowlog_close(sd.fl);
+	events_close(sd.ev);
+	esc_free(sd.esc);
+	host_free(sd.ht);
+	polmap_free(sd.pm);
 	ft_free(sd.ft);
 	ifmon_free(sd.ifmon);
 	pol_free(sd.pol);

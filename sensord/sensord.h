@@ -11,6 +11,10 @@
 
 #include "capture.h"
 #include "decode.h"
+#include "escalate.h"
+#include "events.h"
+#include "host.h"
+#include "polmap.h"
 #include "export.h"
 #include "flowlog.h"
 #include "flowtab.h"
@@ -18,6 +22,7 @@
 
 #define SD_MAX_INPUTS	64	/* -r files or -i interfaces */
 #define SD_MAX_EXPORT	8	/* flow export targets */
+#define SD_MAX_HOME	32	/* --home-net prefixes */
 #define SD_BATCH	16	/* packets metered per ft_packet_batch() */
 
 /* Exit codes (documented in sensord(8) and --help). */
@@ -40,6 +45,7 @@ struct sd_counters {
 	uint64_t	n_dec[DEC__COUNT];
 	uint64_t	n_proto[SD_P__COUNT];
 	uint64_t	n_ticks;
+	uint64_t	n_breaches;
 };
 
 struct sd_options {
@@ -57,6 +63,8 @@ struct sd_options {
 	int		 sample_given;
 	const char	*exports[SD_MAX_EXPORT];	/* --export */
 	size_t		 n_exports;
+	struct cidr	 home[SD_MAX_HOME];		/* --home-net */
+	size_t		 n_home;
 };
 
 struct sensord {
@@ -64,6 +72,13 @@ struct sensord {
 	int			 is_live;
 	struct policy		*pol;		/* immutable; swapped on reload */
 	const struct pol_global	*g;		/* pol_global(pol) */
+	struct polmap		*pm;		/* pol, translated */
+	struct host_table	*ht;
+	struct events		*ev;
+	struct esc_table	*esc;
+	int			 ev_err_state;	/* log_state() */
+	uint64_t		 seed64;	/* host hash seed */
+	uint64_t		 last_save_us;	/* baseline saved (flow time) */
 	struct flowtab		*ft;
 	struct flowlog		*fl;
 	struct xp_config	 xpcfg[SD_MAX_EXPORT];
@@ -114,6 +129,19 @@ int	sd_reload_policy(struct sensord *sd, struct perrs *errs);
 /* A new policy snapshot is in force: re-link hosts, detectors, capture. */
 void	sd_policy_applied(struct sensord *sd);
 void	sd_ifaces_changed(struct sensord *sd);
+
+/* detect.c: breach -> events -> escalation; manual requests. */
+void	sd_host_event(void *arg, const struct host_event *he);
+void	sd_esc_tick(struct sensord *sd);
+void	sd_esc_stop_all(struct sensord *sd);
+int	sd_escalate_manual(struct sensord *sd, const uint8_t addr[16],
+	    uint64_t for_us, uint32_t uid, const char *why, char *msg,
+	    size_t msglen);
+int	sd_release_manual(struct sensord *sd, const uint8_t addr[16],
+	    uint32_t uid, char *msg, size_t msglen);
+/* capwire.c: escalation events become capture commands. */
+void	sd_capture_event(struct sensord *sd, const struct esc_event *ev,
+	    uint64_t event_id);
 
 /* summary.c: what a replay saw, as text or one JSON object. */
 void	sd_summary(const struct sensord *sd, int as_json);
