@@ -49,6 +49,9 @@ struct flowlog_config {
 					   default 256 KiB, 4 KiB..16 MiB */
 	unsigned	 queue_chunks;	/* chunks queued to the writer,
 					   default 16 */
+	int		 dir_times;	/* 1: add src_first, src_last,
+					   dst_first, dst_last (+33% bytes);
+					   default 0 */
 	/* Interface names by convrec.iface; index out of range prints "-". */
 	const char *const *iface_names;
 	unsigned	 n_ifaces;

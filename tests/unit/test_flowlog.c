@@ -99,7 +99,8 @@ want_iface(uint8_t idx)
 
 /* Name of the first differing field, or NULL. */
 static const char *
-rec_diff(const struct convrec *a, const struct flowread_rec *r)
+rec_diff(const struct convrec *a, const struct flowread_rec *r,
+    int has_times)
 {
 	const struct convrec *b = &r->cr;
 	const char *ifn = want_iface(a->iface);
@@ -107,9 +108,14 @@ rec_diff(const struct convrec *a, const struct flowread_rec *r)
 #define D(f) if (a->f != b->f) return #f
 	D(conv_id); D(seq); D(family); D(proto); D(reason); D(is_final);
 	D(vlan); D(sport); D(dport); D(start_us); D(end_us);
-	D(fwd.pkts); D(fwd.bytes); D(fwd.first_us); D(fwd.last_us);
-	D(fwd.flags); D(rev.pkts); D(rev.bytes); D(rev.first_us);
-	D(rev.last_us); D(rev.flags);
+	D(fwd.pkts); D(fwd.bytes); D(fwd.flags); D(rev.pkts); D(rev.bytes);
+	D(rev.flags);
+	if (has_times) {
+		D(fwd.first_us); D(fwd.last_us); D(rev.first_us);
+		D(rev.last_us);
+	} else if (b->fwd.first_us || b->fwd.last_us || b->rev.first_us ||
+	    b->rev.last_us)
+		return "first/last not 0";
 #undef D
 	if (memcmp(a->src, b->src, 16) != 0)
 		return "src";
@@ -134,6 +140,7 @@ cfg_test(struct flowlog_config *cfg, const char *dir)
 	cfg->n_ifaces = N_IFNAMES;
 	cfg->lossless = 1;
 	cfg->rotate_interval_s = 0;
+	cfg->dir_times = 1;
 }
 
 /* a/b into out (truncated paths fail the test's lookups, never overflow). */
@@ -405,6 +412,12 @@ test_names(void)
 	    &seq) != 0, "name: non-digit refused");
 }
 
+static const char *const contract_keys21 =
+    "[\"conv_id\",\"seq\",\"start\",\"end\",\"proto\",\"src\",\"sport\","
+    "\"dst\",\"dport\",\"src_pkts\",\"src_bytes\",\"dst_pkts\","
+    "\"dst_bytes\",\"src_flags\",\"dst_flags\",\"state\",\"history\","
+    "\"end_reason\",\"final\",\"vlan\",\"iface\"]";
+
 static const char *const contract_keys =
     "[\"conv_id\",\"seq\",\"start\",\"end\",\"proto\",\"src\",\"sport\","
     "\"dst\",\"dport\",\"src_pkts\",\"src_bytes\",\"dst_pkts\","
@@ -487,7 +500,7 @@ test_roundtrip(char *rtdir, size_t rtsize)
 		const char *w;
 
 		mkrec(&cr, (uint64_t)i, T0_US);
-		if ((w = rec_diff(&cr, &rbuf[i])) != NULL) {
+		if ((w = rec_diff(&cr, &rbuf[i], 1)) != NULL) {
 			if (ndiff++ == 0) {
 				diff = w;
 				first_bad = i;
@@ -641,6 +654,43 @@ test_parser(void)
 		T_OK(rc != 0 && why != NULL, "parse: refuses %s (%s)",
 		    bad[i].name, why ? why : "accepted");
 	}
+}
+
+/* Without the optional per-direction times: exactly the contract keys. */
+static void
+test_no_dir_times(void)
+{
+	struct flowlog_config cfg;
+	struct flowlog *fl;
+	struct convrec cr;
+	char d[256];
+	const char *w = NULL;
+	long n, i, ndiff = 0;
+
+	subdir(d, sizeof(d), "notimes");
+	cfg_test(&cfg, d);
+	cfg.dir_times = 0;
+	if ((fl = flowlog_open(&cfg)) == NULL) {
+		T_OK(0, "no dir_times: open");
+		return;
+	}
+	for (i = 0; i < 300; i++) {
+		mkrec(&cr, (uint64_t)i, T0_US);
+		flowlog_write(fl, &cr);
+	}
+	flowlog_close(fl);
+	n = read_dir(d, NULL, rbuf, 1000, NULL, NULL);
+	for (i = 0; i < n; i++) {
+		mkrec(&cr, (uint64_t)i, T0_US);
+		if ((w = rec_diff(&cr, &rbuf[i], 0)) != NULL)
+			ndiff++;
+	}
+	T_OK(n == 300 && ndiff == 0, "no dir_times: records read back "
+	    "equal, first/last 0 (%ld, %ld differ)", n, ndiff);
+	if (have_tools)
+		T_OK(sh_ok("zcat %s/*.gz | jq -e -s 'map(keys_unsorted == %s) "
+		    "| all' >/dev/null", d, contract_keys21),
+		    "no dir_times: exactly the 21 contract keys, in order");
 }
 
 static void
@@ -1373,6 +1423,7 @@ main(void)
 	test_roundtrip(rtdir, sizeof(rtdir));
 	test_filters(rtdir);
 	test_reader_problems(rtdir);
+	test_no_dir_times();
 	test_flush_tick();
 	test_size_rotation();
 	test_time_rotation();
