@@ -656,6 +656,57 @@ test_parser(void)
 	}
 }
 
+/* Digit-count boundaries and extremes of every number survive. */
+static void
+test_extremes(void)
+{
+	struct flowlog_config cfg;
+	struct flowlog *fl;
+	struct convrec cr, want[64];
+	struct flowread_rec got[64];
+	char d[256];
+	uint64_t v = 1;
+	long n, i, k = 0, bad = 0;
+
+	subdir(d, sizeof(d), "extremes");
+	cfg_test(&cfg, d);
+	if ((fl = flowlog_open(&cfg)) == NULL) {
+		T_OK(0, "extremes: open");
+		return;
+	}
+	for (i = 0; i < 40 && k < 60; i++) {
+		uint64_t vals[2] = { v - 1, v };
+
+		for (int j = 0; j < 2; j++, k++) {
+			mkrec(&cr, (uint64_t)k, T0_US);
+			cr.conv_id = vals[j];
+			cr.fwd.pkts = vals[j];
+			cr.rev.bytes = ~vals[j];
+			cr.start_us = vals[j] % 9999999999999999ULL;
+			cr.end_us = cr.start_us;
+			want[k] = cr;
+			flowlog_write(fl, &cr);
+		}
+		if (v > UINT64_MAX / 10)
+			break;
+		v *= 10;
+	}
+	mkrec(&cr, 0, T0_US);
+	cr.conv_id = UINT64_MAX;
+	cr.seq = UINT32_MAX;
+	cr.sport = cr.dport = cr.vlan = 65535;
+	cr.proto = 255;
+	cr.fwd.bytes = UINT64_MAX;
+	want[k++] = cr;
+	flowlog_write(fl, &cr);
+	flowlog_close(fl);
+	n = read_dir(d, NULL, got, 64, NULL, NULL);
+	for (i = 0; i < n && i < k; i++)
+		bad += rec_diff(&want[i], &got[i], 1) != NULL;
+	T_OK(n == k && bad == 0, "extremes: 0, 10^k - 1, 10^k, 2^64 - 1 "
+	    "round-trip (%ld of %ld, %ld differ)", n, k, bad);
+}
+
 /* Without the optional per-direction times: exactly the contract keys. */
 static void
 test_no_dir_times(void)
@@ -1423,6 +1474,7 @@ main(void)
 	test_roundtrip(rtdir, sizeof(rtdir));
 	test_filters(rtdir);
 	test_reader_problems(rtdir);
+	test_extremes();
 	test_no_dir_times();
 	test_flush_tick();
 	test_size_rotation();
