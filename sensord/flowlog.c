@@ -75,7 +75,6 @@
  * no printf); the writer about 1.6 us per 350-byte record, i.e. 600k
  * records/s per core.  A record is ~350 bytes of JSON, ~59 bytes on disk.
  */
- */
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>
