@@ -96,7 +96,7 @@
 #include "util.h"
 
 #define MIB			(1024u * 1024u)
-#define FLOWLOG_RETRY_S		60	/* retry a suspended log after this */
+#define FLOWLOG_RETRY_S		60	/* retry a suspended log */
 /*
  * Bound on one encoded line, with room for the fixed-size over-copies of
  * the encoder (<= 24 bytes): the worst case is about 1650 bytes, 770 of
@@ -107,7 +107,7 @@
 
 struct tcache {
 	uint64_t	sec;
-	char		txt[16];	/* <= 14 digits: UINT64_MAX / 10^6 */
+	char		txt[16];	/* <= 14 digits */
 	size_t		len;
 };
 
@@ -137,23 +137,23 @@ struct flowlog {
 
 	/* Caller side (the loop thread only). */
 	struct chunk	*cur;
-	uint64_t	 clock;		/* flow clock: max end time, tick */
+	uint64_t	 clock;		/* max end time or tick */
 	uint64_t	 tick_now;
-	uint64_t	 cur_open_tick;	/* tick time when cur got its first */
+	uint64_t	 cur_open_tick;	/* tick_now at cur's first */
 	uint64_t	 cur_end;	/* cur must not hold clock >= this */
-	uint64_t	 told_bucket;	/* bucket last handed to the writer */
+	uint64_t	 told_bucket;	/* last bucket handed off */
 	uint64_t	 n_handed;
 	int		 lossless;
-	struct tcache	 tc[4];		/* formatted seconds, see put_time */
-	char		**if_json;	/* escaped, quoted interface names */
+	struct tcache	 tc[4];		/* see put_time */
+	char		**if_json;	/* quoted, escaped names */
 	size_t		*if_json_len;
 	unsigned	 n_if;
 	struct flowlog_stats cs;	/* caller-side counters */
 
 	/* Shared, under mu. */
 	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv_work;	/* writer: queue not empty or quit */
-	pthread_cond_t	 cv_room;	/* caller: room, or a chunk done */
+	pthread_cond_t	 cv_work;	/* writer: work or quit */
+	pthread_cond_t	 cv_room;	/* caller: room, chunk done */
 	struct chunk	**q;
 	unsigned	 q_cap, q_head, q_count;
 	struct chunk	**free_chunks;
@@ -814,7 +814,7 @@ repair_file(struct flowlog *fl, const char *name, uint64_t size)
 		    memcmp(h, ours, (size_t)n < 4 ? (size_t)n : 4) == 0))
 			goto out;	/* not ours: leave it alone */
 		if (r != 1 || off + m.size > size)
-			break;		/* a cut member, or junk after whole ones */
+			break;		/* cut member, or junk after */
 		off += m.size;
 	}
 	if (off < size) {

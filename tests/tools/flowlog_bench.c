@@ -250,8 +250,8 @@ main(int argc, char **argv)
 			kib = atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: flowlog_bench [-1t] [-n records] "
-			    "[-l level] [-c chunk_kib] [dir]\n");
+			fprintf(stderr, "usage: flowlog_bench [-1t] "
+			    "[-n records] [-l level] [-c chunk_kib] [dir]\n");
 			return 2;
 		}
 	}

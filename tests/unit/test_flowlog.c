@@ -314,9 +314,9 @@ open_fds_into(const char *suffix)
 /* The write seam: counts calls, injects faults. */
 static struct {
 	int		calls;
-	int		fail_from, fail_to;	/* [from, to) fail ENOSPC */
+	int		fail_from, fail_to; /* [from, to): ENOSPC */
 	int		half_at;	/* this call writes half */
-	int		kill_at;	/* this call writes half, then dies */
+	int		kill_at;	/* writes half, then dies */
 	unsigned	sleep_us;
 } hk;
 
