@@ -32,23 +32,28 @@ struct flowlog;
 
 struct flowlog_config {
 	const char	*dir;		/* created 0750 if missing */
-	uint64_t	 file_size;	/* rotate before a file's compressed
-					   size would pass this; default 64 MiB */
-	uint32_t	 rotate_interval_s; /* new file when flow time enters a
-					   new interval (aligned to multiples
-					   of it, UTC); 0 = off; default 3600 */
-	uint64_t	 retention_bytes; /* cap on all files in dir, 0 = none;
-					   must be >= file_size */
-	uint32_t	 flush_interval_s; /* max age of buffered records,
-					   counted in flowlog_tick time;
-					   default 2 */
-	int		 level;		/* libdeflate level 0..12, default 1 */
-	int		 lossless;	/* 1: wait for queue room (offline);
-					   0: drop and count (live) */
-	size_t		 chunk_size;	/* JSON bytes per gzip member,
-					   default 256 KiB, 4 KiB..16 MiB */
-	unsigned	 queue_chunks;	/* chunks queued to the writer,
-					   default 16 */
+	/* Rotate before a file's compressed size would pass this; 64 MiB. */
+	uint64_t	 file_size;
+	/*
+	 * New file when flow time enters a new interval (boundaries at
+	 * multiples of it, UTC); 0 = off; default 3600.
+	 */
+	uint32_t	 rotate_interval_s;
+	/* Cap on all flow files in dir, 0 = none; >= file_size. */
+	uint64_t	 retention_bytes;
+	/* Max age of buffered records, in flowlog_tick time; default 2. */
+	uint32_t	 flush_interval_s;
+	int		 level;		/* libdeflate 0..12: 1 */
+	/* Queue full: 1 waits (offline), 0 drops and counts (live). */
+	int		 lossless;
+	/* JSON bytes per gzip member: 4 KiB..16 MiB, default 256 KiB. */
+	size_t		 chunk_size;
+	unsigned	 queue_chunks;	/* queued to the writer, 16 */
+	/*
+	 * 1: add src_first, src_last, dst_first, dst_last (+33% bytes, see
+	 * flowlog.c); default 0.
+	 */
+	int		 dir_times;
 	/* Interface names by convrec.iface; index out of range prints "-". */
 	const char *const *iface_names;
 	unsigned	 n_ifaces;
@@ -59,28 +64,32 @@ struct flowlog_config {
 	ssize_t		(*write_fn)(int fd, const void *buf, size_t len);
 };
 
+/*
+ * Counters.  Once flowlog_close has run (or after flowlog_sync):
+ * n_records = n_written + n_dropped + n_lost.
+ */
 struct flowlog_stats {
 	/* Caller side. */
-	uint64_t	n_records;	/* records accepted by flowlog_write */
-	uint64_t	n_dropped;	/* records dropped: queue full (live) */
-	uint64_t	n_ignored;	/* END_NONE notices, never logged */
-	uint64_t	n_flushes;	/* chunks cut early (flush, rotation) */
-	/* Writer side (at close: n_records = n_written + n_dropped + n_lost). */
+	uint64_t	n_records;	/* accepted by flowlog_write */
+	uint64_t	n_dropped;	/* dropped: queue full (live) */
+	uint64_t	n_ignored;	/* END_NONE notices, not logged */
+	uint64_t	n_flushes;	/* chunks cut early (flush, time) */
+	/* Writer side. */
 	uint64_t	n_written;	/* records in members on disk */
-	uint64_t	n_lost;		/* records lost to write errors */
+	uint64_t	n_lost;		/* lost to write errors */
 	uint64_t	n_members;	/* gzip members written */
-	uint64_t	bytes_in;	/* JSON bytes of the written members */
+	uint64_t	bytes_in;	/* JSON bytes of those members */
 	uint64_t	bytes_out;	/* compressed bytes written */
 	uint64_t	n_files;	/* files created by this instance */
-	uint64_t	n_deleted;	/* files deleted by the retention cap */
-	uint64_t	n_write_errors;	/* failed open/write/fsync/unlink */
-	uint64_t	n_repaired;	/* files cut back to their last whole
-					   member at start-up */
-	uint64_t	disk_bytes;	/* bytes of all catalogued files (gauge) */
+	uint64_t	n_deleted;	/* files deleted by the cap */
+	uint64_t	n_write_errors;	/* open/write/fsync/unlink */
+	/* Files cut back to their last whole member at start-up. */
+	uint64_t	n_repaired;
+	uint64_t	disk_bytes;	/* all catalogued files (gauge) */
 	uint64_t	disk_files;	/* catalogued files (gauge) */
-	int		last_errno;	/* of the latest error, 0 if none */
-	int		is_suspended;	/* writing stopped by an error until
-					   the next rotation */
+	int		last_errno;	/* latest error, 0 if none */
+	/* Writing stopped by an error until the next rotation (gauge). */
+	int		is_suspended;
 };
 
 void	flowlog_config_defaults(struct flowlog_config *cfg);
@@ -107,7 +116,8 @@ void	flowlog_tick(struct flowlog *fl, uint64_t now_us);
 void	flowlog_sync(struct flowlog *fl);
 
 /* Change the interface name for an index (e.g. an interface appeared). */
-int	flowlog_set_iface(struct flowlog *fl, unsigned idx, const char *name);
+int	flowlog_set_iface(struct flowlog *fl, unsigned idx,
+	    const char *name);
 
 /* Switch between waiting and dropping when the queue is full. */
 void	flowlog_set_lossless(struct flowlog *fl, int lossless);
@@ -136,7 +146,7 @@ int	flowlog_name_parse(const char *name, uint64_t *t_s, unsigned *seq);
 #define FLOWLOG_HDR_LEN		(10 + 2 + 4 + FLOWLOG_SF_LEN)
 
 struct flowlog_member {
-	uint32_t	size;		/* whole member, header to trailer */
+	uint32_t	size;		/* whole member, with trailer */
 	uint32_t	n_records;
 	uint64_t	min_start_us;	/* smallest start of its records */
 	uint64_t	max_end_us;	/* largest end of its records */

@@ -57,8 +57,8 @@ struct flowread {
 	int		 is_open;
 	int		 fd;
 	const char	*name;
-	uint64_t	 fsize;		/* 0 when unknown (not regular) */
-	uint64_t	 foff;		/* offset of ibuf[ilen] in the file */
+	uint64_t	 fsize;		/* 0: unknown (not regular) */
+	uint64_t	 foff;		/* file offset of ibuf[ilen] */
 	int		 in_member;
 	int		 is_done;	/* no more output from this file */
 	int		 is_cut;	/* ended inside a member */
@@ -98,7 +98,7 @@ enum fkey {
 static const struct fdef {
 	const char	*name;
 	enum fkind	 kind;
-	uint64_t	 max;		/* F_U64: largest value; F_STR: bytes */
+	uint64_t	 max;		/* F_U64: value; F_STR: bytes */
 	int		 is_required;
 } fdefs[K__COUNT] = {
 	[K_CONV_ID] = { "conv_id", F_U64, UINT64_MAX, 1 },
@@ -209,7 +209,9 @@ parse_string(struct cur *c, struct jval *v)
 		}
 		b = cur_u8(c);
 		switch (b) {
-		case '"': case '\\': case '/':
+		case '"':
+		case '\\':
+		case '/':
 			sput(v, b);
 			break;
 		case 'b':

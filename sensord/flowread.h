@@ -43,8 +43,8 @@ struct flowread_rec {
 	 * in the log and are 0.
 	 */
 	struct convrec	cr;
-	char		iface[FLOWLOG_IFACE_MAX + 1];	/* raw bytes, NUL */
-	size_t		iface_len;	/* may hold NUL bytes: use this */
+	char		iface[FLOWLOG_IFACE_MAX + 1];	/* raw, NUL */
+	size_t		iface_len;	/* iface may hold NULs */
 };
 
 struct flowread_stats {

@@ -99,7 +99,8 @@ want_iface(uint8_t idx)
 
 /* Name of the first differing field, or NULL. */
 static const char *
-rec_diff(const struct convrec *a, const struct flowread_rec *r)
+rec_diff(const struct convrec *a, const struct flowread_rec *r,
+    int has_times)
 {
 	const struct convrec *b = &r->cr;
 	const char *ifn = want_iface(a->iface);
@@ -107,9 +108,14 @@ rec_diff(const struct convrec *a, const struct flowread_rec *r)
 #define D(f) if (a->f != b->f) return #f
 	D(conv_id); D(seq); D(family); D(proto); D(reason); D(is_final);
 	D(vlan); D(sport); D(dport); D(start_us); D(end_us);
-	D(fwd.pkts); D(fwd.bytes); D(fwd.first_us); D(fwd.last_us);
-	D(fwd.flags); D(rev.pkts); D(rev.bytes); D(rev.first_us);
-	D(rev.last_us); D(rev.flags);
+	D(fwd.pkts); D(fwd.bytes); D(fwd.flags); D(rev.pkts); D(rev.bytes);
+	D(rev.flags);
+	if (has_times) {
+		D(fwd.first_us); D(fwd.last_us); D(rev.first_us);
+		D(rev.last_us);
+	} else if (b->fwd.first_us || b->fwd.last_us || b->rev.first_us ||
+	    b->rev.last_us)
+		return "first/last not 0";
 #undef D
 	if (memcmp(a->src, b->src, 16) != 0)
 		return "src";
@@ -134,6 +140,7 @@ cfg_test(struct flowlog_config *cfg, const char *dir)
 	cfg->n_ifaces = N_IFNAMES;
 	cfg->lossless = 1;
 	cfg->rotate_interval_s = 0;
+	cfg->dir_times = 1;
 }
 
 /* a/b into out (truncated paths fail the test's lookups, never overflow). */
@@ -307,9 +314,9 @@ open_fds_into(const char *suffix)
 /* The write seam: counts calls, injects faults. */
 static struct {
 	int		calls;
-	int		fail_from, fail_to;	/* [from, to) fail ENOSPC */
+	int		fail_from, fail_to; /* [from, to): ENOSPC */
 	int		half_at;	/* this call writes half */
-	int		kill_at;	/* this call writes half, then dies */
+	int		kill_at;	/* writes half, then dies */
 	unsigned	sleep_us;
 } hk;
 
@@ -405,6 +412,12 @@ test_names(void)
 	    &seq) != 0, "name: non-digit refused");
 }
 
+static const char *const contract_keys21 =
+    "[\"conv_id\",\"seq\",\"start\",\"end\",\"proto\",\"src\",\"sport\","
+    "\"dst\",\"dport\",\"src_pkts\",\"src_bytes\",\"dst_pkts\","
+    "\"dst_bytes\",\"src_flags\",\"dst_flags\",\"state\",\"history\","
+    "\"end_reason\",\"final\",\"vlan\",\"iface\"]";
+
 static const char *const contract_keys =
     "[\"conv_id\",\"seq\",\"start\",\"end\",\"proto\",\"src\",\"sport\","
     "\"dst\",\"dport\",\"src_pkts\",\"src_bytes\",\"dst_pkts\","
@@ -487,7 +500,7 @@ test_roundtrip(char *rtdir, size_t rtsize)
 		const char *w;
 
 		mkrec(&cr, (uint64_t)i, T0_US);
-		if ((w = rec_diff(&cr, &rbuf[i])) != NULL) {
+		if ((w = rec_diff(&cr, &rbuf[i], 1)) != NULL) {
 			if (ndiff++ == 0) {
 				diff = w;
 				first_bad = i;
@@ -641,6 +654,94 @@ test_parser(void)
 		T_OK(rc != 0 && why != NULL, "parse: refuses %s (%s)",
 		    bad[i].name, why ? why : "accepted");
 	}
+}
+
+/* Digit-count boundaries and extremes of every number survive. */
+static void
+test_extremes(void)
+{
+	struct flowlog_config cfg;
+	struct flowlog *fl;
+	struct convrec cr, want[64];
+	struct flowread_rec got[64];
+	char d[256];
+	uint64_t v = 1;
+	long n, i, k = 0, bad = 0;
+
+	subdir(d, sizeof(d), "extremes");
+	cfg_test(&cfg, d);
+	if ((fl = flowlog_open(&cfg)) == NULL) {
+		T_OK(0, "extremes: open");
+		return;
+	}
+	for (i = 0; i < 40 && k < 60; i++) {
+		uint64_t vals[2] = { v - 1, v };
+
+		for (int j = 0; j < 2; j++, k++) {
+			mkrec(&cr, (uint64_t)k, T0_US);
+			cr.conv_id = vals[j];
+			cr.fwd.pkts = vals[j];
+			cr.rev.bytes = ~vals[j];
+			cr.start_us = vals[j] % 9999999999999999ULL;
+			cr.end_us = cr.start_us;
+			want[k] = cr;
+			flowlog_write(fl, &cr);
+		}
+		if (v > UINT64_MAX / 10)
+			break;
+		v *= 10;
+	}
+	mkrec(&cr, 0, T0_US);
+	cr.conv_id = UINT64_MAX;
+	cr.seq = UINT32_MAX;
+	cr.sport = cr.dport = cr.vlan = 65535;
+	cr.proto = 255;
+	cr.fwd.bytes = UINT64_MAX;
+	want[k++] = cr;
+	flowlog_write(fl, &cr);
+	flowlog_close(fl);
+	n = read_dir(d, NULL, got, 64, NULL, NULL);
+	for (i = 0; i < n && i < k; i++)
+		bad += rec_diff(&want[i], &got[i], 1) != NULL;
+	T_OK(n == k && bad == 0, "extremes: 0, 10^k - 1, 10^k, 2^64 - 1 "
+	    "round-trip (%ld of %ld, %ld differ)", n, k, bad);
+}
+
+/* Without the optional per-direction times: exactly the contract keys. */
+static void
+test_no_dir_times(void)
+{
+	struct flowlog_config cfg;
+	struct flowlog *fl;
+	struct convrec cr;
+	char d[256];
+	const char *w = NULL;
+	long n, i, ndiff = 0;
+
+	subdir(d, sizeof(d), "notimes");
+	cfg_test(&cfg, d);
+	cfg.dir_times = 0;
+	if ((fl = flowlog_open(&cfg)) == NULL) {
+		T_OK(0, "no dir_times: open");
+		return;
+	}
+	for (i = 0; i < 300; i++) {
+		mkrec(&cr, (uint64_t)i, T0_US);
+		flowlog_write(fl, &cr);
+	}
+	flowlog_close(fl);
+	n = read_dir(d, NULL, rbuf, 1000, NULL, NULL);
+	for (i = 0; i < n; i++) {
+		mkrec(&cr, (uint64_t)i, T0_US);
+		if ((w = rec_diff(&cr, &rbuf[i], 0)) != NULL)
+			ndiff++;
+	}
+	T_OK(n == 300 && ndiff == 0, "no dir_times: records read back "
+	    "equal, first/last 0 (%ld, %ld differ)", n, ndiff);
+	if (have_tools)
+		T_OK(sh_ok("zcat %s/*.gz | jq -e -s 'map(keys_unsorted == %s) "
+		    "| all' >/dev/null", d, contract_keys21),
+		    "no dir_times: exactly the 21 contract keys, in order");
 }
 
 static void
@@ -1373,6 +1474,8 @@ main(void)
 	test_roundtrip(rtdir, sizeof(rtdir));
 	test_filters(rtdir);
 	test_reader_problems(rtdir);
+	test_extremes();
+	test_no_dir_times();
 	test_flush_tick();
 	test_size_rotation();
 	test_time_rotation();
