@@ -152,6 +152,8 @@ sd_flush(struct sensord *sd, enum end_reason why)
 	size_t i;
 
 	sd_batch_flush(sd);
+	/* The final records must all reach the disk, live or not. */
+	flowlog_set_lossless(sd->fl, 1);
 	ft_flush(sd->ft, why);
 	/* The last records may complete a breach; then every capture ends. */
 	host_tick(sd->ht, sd->now_us, sd_host_event, sd);
