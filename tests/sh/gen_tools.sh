@@ -63,6 +63,9 @@ truth_checks() {
 	    "$(jq .conversations.tcp "$j")" "$(awk '$1 == "tcp" { print $2 }' <<<"$cv")"
 	eq "$n: truth UDP conversations = tshark conv,udp" \
 	    "$(jq .conversations.udp "$j")" "$(awk '$1 == "udp" { print $2 }' <<<"$cv")"
+	eq "$n: timestamps never go backwards" "$(awk -F'\t' '
+	    $17 + 0 < last { b++ } { last = $17 + 0 } END { print b + 0 }' \
+	    "$f.tsv")" 0
 	cap=$("$TOOLS/pcapread" "$f")
 	eq "$n: pcapread packets and bytes" \
 	    "$(sed 's/ seconds=.*//' <<<"$cap")" \

@@ -27,8 +27,12 @@
  * one with the same seed and rate, except that the scanner and the sweeper
  * are scheduled relative to the expected length (n / rate).
  *
- * Cost: about 3-5 s per million packets on one core, dominated by the
- * checksum over the payload and the write.
+ * Cost: about 3 s per million packets on one core (14 s for the default
+ * 5M packets, 2.8 GB), two thirds of it the kernel copying the file into
+ * the page cache; ~35 MB reserved at start (a few MB touched), nothing
+ * allocated after.  Defaults
+ * give ~450k conversations over ~500 s, mean frame ~540 B, and a file
+ * that gzip -1 shrinks by ~1.3x.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -48,7 +52,10 @@
 #define EPH_HI		60999
 #define DONE		UINT64_MAX
 
-/* Measured mean packets per conversation of the mix below (see main). */
+/*
+ * Mean packets per conversation of the mix below, measured (5M packets
+ * made 448k conversations): sets the arrival rate for a given --rate.
+ */
 #define PKTS_PER_CONV	11.5
 
 enum kind {
