@@ -30,9 +30,8 @@
  * Cost: about 3 s per million packets on one core (14 s for the default
  * 5M packets, 2.8 GB), two thirds of it the kernel copying the file into
  * the page cache; ~35 MB reserved at start (a few MB touched), nothing
- * allocated after.  Defaults
- * give ~450k conversations over ~500 s, mean frame ~540 B, and a file
- * that gzip -1 shrinks by ~1.3x.
+ * allocated after.  Defaults give ~450k conversations over ~500 s, mean
+ * frame ~540 B, and a file that gzip -1 shrinks by ~1.3x.
  */
 #include <errno.h>
 #include <getopt.h>
