@@ -125,7 +125,11 @@ PK=$(jq -r .packets "$F.json")
 FB=$(stat -c %s "$F")
 echo "bench: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)," \
     "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-echo "bench: trace $(jq -r '"\(.packets) packets, \(.conversations.total) conversations (tcp \(.conversations.tcp), udp \(.conversations.udp), icmp \(.conversations.icmp)), \(.duration_s | floor) s of traffic, IPv6 \(.ipv6_packets) packets, VLAN \(.vlan_packets)"' "$F.json")," \
+echo "bench: trace $(jq -r '"\(.packets) packets, \(.conversations.total)
+    conversations (tcp \(.conversations.tcp), udp \(.conversations.udp),
+    icmp \(.conversations.icmp)), \(.duration_s | floor) s of traffic,
+    IPv6 \(.ipv6_packets) packets, VLAN \(.vlan_packets)"' "$F.json" |
+    tr -s '\n ' ' ' | sed 's/ $//')," \
     "$(awk -v b="$FB" 'BEGIN { printf "%.2f GB", b / 1e9 }')"
 cat "$F" >/dev/null	# every reader starts from the page cache
 

@@ -332,8 +332,8 @@ gen_ntp(uint8_t *b, int server, uint64_t ts_us)
 static inline size_t
 gen_syslog(uint8_t *b, size_t n, unsigned host, const uint8_t *text)
 {
-	int k = snprintf((char *)b, 100, "<134>Nov 14 22:13:20 host%u app[%u]: ",
-	    host, 1000 + host);
+	int k = snprintf((char *)b, 100,
+	    "<134>Nov 14 22:13:20 host%u app[%u]: ", host, 1000 + host);
 	size_t i, off;
 
 	if (k < 0)

@@ -74,7 +74,7 @@ flood_pkt(const struct flood *f, uint64_t i, int reply, struct pg_pkt *p)
 
 	memset(p, 0, sizeof(*p));
 	if (!f->v6) {
-		/* An odd multiplier permutes the /15; each round moves ports. */
+		/* An odd multiplier permutes the /15; rounds move ports. */
 		a = (uint32_t)((i % V4_SPACE) * 40503u + 977u) & (V4_SPACE - 1);
 		round = (uint32_t)(i / V4_SPACE);
 		pg_addr4n(src, 0xc6120000u + a);

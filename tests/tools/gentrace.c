@@ -673,8 +673,9 @@ step_udp(struct gt *g, struct sess *x, uint64_t t)
 			return DONE;
 		return gen_range(&g->r, 100000, 3000000);
 	default:	/* K_MEDIA */
-		gen_rtp(g->scratch, x->mss, (uint16_t)(x->st == S_R ? x->sseq++ :
-		    x->cseq++), x->id * 2654435761u + (x->st == S_R),
+		n = x->st == S_R ? x->sseq++ : x->cseq++;
+		gen_rtp(g->scratch, x->mss, (uint16_t)n,
+		    x->id * 2654435761u + (x->st == S_R),
 		    gen_random(g->pool, &g->r));
 		emit(g, x, x->st == S_R, t, 0, g->scratch, x->mss);
 		if (x->st == S_Q) {
@@ -987,7 +988,8 @@ main(int argc, char **argv)
 		    "  \"scan\": {\"scanner\": \"10.1.2.66\", "
 		    "\"target\": \"10.1.100.20\", \"ports\": %u},\n"
 		    "  \"sweep\": {\"source\": \"10.1.1.77\", "
-		    "\"first\": \"198.19.0.1\", \"hosts\": %u, \"port\": 445},\n"
+		    "\"first\": \"198.19.0.1\", \"hosts\": %u, "
+		    "\"port\": 445},\n"
 		    "  \"sessions_refused\": %" PRIu64 "\n}\n",
 		    rate, g->scan_ports, g->sweep_hosts, g->n_refused);
 		if (fclose(f) != 0)
