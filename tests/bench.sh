@@ -1,0 +1,270 @@
+#!/usr/bin/env bash
+# tests/bench.sh: `make bench-run`.  One synthetic trace (gentrace, 5M
+# packets, ~2.7 GB, kept in bench-data/ and reused while its arguments and
+# generator sources are unchanged), measured in one run by:
+#
+#   floor      $TOOLS/pcapread: pcap_next_ex() and nothing else
+#   sensord    $O/sensord -r FILE -D STATE --summary json (flow engine and
+#              flow log on); its JSON gives the flow-table figures
+#   softflowd  Debian's softflowd -r FILE -d -c none -6 -m 2000000: offline,
+#              foreground, no control socket, no -n so no export socket at
+#              all (checked with strace: it opens no socket), flows kept
+#              until EOF, so its table holds every conversation
+#
+# each pinned to one CPU (taskset -c $BENCH_CPU) under /usr/bin/time for
+# wall time, CPU time (user + sys) and peak RSS.  The machine is shared, so
+# packets per CPU-second is the figure to compare; wall time is shown too.
+# Then, when $TOOLS/spoolw exists (`spoolw IN.pcap OUTDIR` writes IN
+# through the capture writer as one host's capture files under OUTDIR), the
+# capture write path against `gzip -1` on a 1M-packet prefix trace.
+#
+# Knobs: BENCH_PACKETS (5000000), BENCH_SEED (1), BENCH_COMP_PACKETS
+# (1000000), BENCH_DIR (bench-data), BENCH_CPU (0), BENCH_TIMEOUT (600 s
+# per program).  Nothing is sent on any network.
+set -u
+cd "$(dirname "$0")/.."
+O=${O:-build}
+case $O in /*) B=$O ;; *) B=$PWD/$O ;; esac
+TOOLS=$B/tests/tools
+SENSORD=$B/sensord
+DIR=${BENCH_DIR:-bench-data}
+N=${BENCH_PACKETS:-5000000}
+SEED=${BENCH_SEED:-1}
+CN=${BENCH_COMP_PACKETS:-1000000}
+CPU=${BENCH_CPU:-0}
+TMO=${BENCH_TIMEOUT:-600}
+TIMEBIN=${BENCH_TIME:-/usr/bin/time}	# GNU time; else /proc polling
+
+die() { echo "bench: $*" >&2; exit 1; }
+[ -x "$TOOLS/gentrace" ] && [ -x "$TOOLS/pcapread" ] ||
+	die "tools missing in $TOOLS (run through make bench-run)"
+command -v jq >/dev/null || die "jq is needed (make bench installs it)"
+mkdir -p "$DIR" || die "cannot create $DIR"
+W=$(mktemp -d /tmp/sensord-bench.XXXXXX) || die "mktemp"
+trap 'rm -rf "$W"' EXIT
+
+pin=()
+command -v taskset >/dev/null && pin=(taskset -c "$CPU")
+
+# measure NAME CMD...: run CMD pinned, stdout in $W/NAME.out, stderr in
+# $W/NAME.err.  Sets M_RC, M_WALL and M_CPU (seconds), M_RSS (KiB).
+measure() {
+	local name=$1 t0 t1 pid hwm st u s tck k v
+	shift
+	t0=$(date +%s%N)
+	if [ -x "$TIMEBIN" ]; then
+		"${pin[@]}" "$TIMEBIN" -f '%U %S %M' -o "$W/$name.time" \
+		    timeout -k 5 "$TMO" "$@" >"$W/$name.out" 2>"$W/$name.err"
+		M_RC=$?
+		t1=$(date +%s%N)
+		read -r u s M_RSS < <(tail -1 "$W/$name.time")
+		M_CPU=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
+	else
+		# No GNU time: poll the peak (VmHWM) and the CPU ticks from
+		# /proc with builtins until the process is gone; the last
+		# poll misses at most its final 50 ms.
+		"${pin[@]}" "$@" >"$W/$name.out" 2>"$W/$name.err" &
+		pid=$!
+		hwm=0 tck=$(getconf CLK_TCK) u=0 s=0
+		while [ -r "/proc/$pid/stat" ]; do
+			read -r -a st <"/proc/$pid/stat" 2>/dev/null || break
+			[ "${st[2]}" = Z ] && break
+			u=${st[13]} s=${st[14]}
+			while read -r k v _; do
+				[ "$k" = VmHWM: ] && [ "$v" -gt "$hwm" ] && hwm=$v
+			done <"/proc/$pid/status" 2>/dev/null
+			sleep 0.05
+		done
+		wait "$pid"
+		M_RC=$?
+		t1=$(date +%s%N)
+		M_CPU=$(awk -v u="$u" -v s="$s" -v t="$tck" \
+		    'BEGIN { printf "%.2f", (u + s) / t }')
+		M_RSS=$hwm
+	fi
+	M_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
+}
+
+# trace N FILE: make FILE (and FILE.json, the ground truth) unless the
+# one there was made with the same arguments and generator sources.
+trace() {
+	local n=$1 f=$2 want
+	want="gentrace -n $n -s $SEED $(cat tests/tools/gentrace.c \
+	    tests/tools/gen.h tests/lib/pktgen.h | sha256sum | cut -c1-16)"
+	if [ -f "$f" ] && [ -f "$f.json" ] && [ -f "$f.stamp" ] &&
+	    [ "$(cat "$f.stamp")" = "$want" ] &&
+	    [ "$(stat -c %s "$f")" = "$(jq -r .file_bytes "$f.json")" ]; then
+		echo "bench: reusing $f"
+		return 0
+	fi
+	echo "bench: generating $f ($n packets, seed $SEED)"
+	rm -f "$f" "$f.json" "$f.stamp"
+	"$TOOLS/gentrace" -o "$f.tmp" -n "$n" -s "$SEED" \
+	    --truth "$f.json.tmp" || die "gentrace failed"
+	mv "$f.tmp" "$f" && mv "$f.json.tmp" "$f.json" &&
+	    echo "$want" >"$f.stamp" || die "cannot store $f"
+}
+
+# Helpers for the table: n/a propagates.
+div() { awk -v a="$1" -v b="$2" -v f="${3:-%.2f}" 'BEGIN {
+	if (a == "n/a" || b == "n/a" || b + 0 == 0) print "n/a";
+	else printf f "\n", a / b }'; }
+rate() { awk -v n="$1" -v t="$2" -v u="$3" 'BEGIN {	# count per s / unit
+	if (t == "n/a" || t + 0 == 0) print "n/a"; else printf "%.0f\n", n / t / u }'; }
+x() { div "$1" "$2" | sed 's/^\([0-9].*\)/\1x/'; }	# ratio a/b as "1.23x"
+mb() { awk -v a="$1" 'BEGIN { if (a == "n/a") print "n/a"; else printf "%.1f\n", a / 1024 }'; }
+jget() { # FILE FILTER: a number from sensord's JSON, or n/a
+	local v
+	v=$(jq -er "$2 // empty" "$1" 2>/dev/null | head -1)
+	[[ $v =~ ^[0-9]+(\.[0-9]+)?$ ]] && echo "$v" || echo n/a
+}
+
+F=$DIR/trace-$N-$SEED.pcap
+trace "$N" "$F"
+PK=$(jq -r .packets "$F.json")
+FB=$(stat -c %s "$F")
+echo "bench: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)," \
+    "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+echo "bench: trace $(jq -r '"\(.packets) packets, \(.conversations.total)
+    conversations (tcp \(.conversations.tcp), udp \(.conversations.udp),
+    icmp \(.conversations.icmp)), \(.duration_s | floor) s of traffic,
+    IPv6 \(.ipv6_packets) packets, VLAN \(.vlan_packets)"' "$F.json" |
+    tr -s '\n ' ' ' | sed 's/ $//')," \
+    "$(awk -v b="$FB" 'BEGIN { printf "%.2f GB", b / 1e9 }')"
+cat "$F" >/dev/null	# every reader starts from the page cache
+
+# (a) the floor
+measure floor "$TOOLS/pcapread" "$F"
+fl_rc=$M_RC fl_wall=$M_WALL fl_cpu=$M_CPU fl_rss=$M_RSS
+fl_pk=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$W/floor.out")
+[ "$fl_rc" -eq 0 ] && [ "${fl_pk:-0}" = "$PK" ] ||
+	die "pcapread failed or miscounted: $(cat "$W/floor.out" "$W/floor.err")"
+
+# (b) sensord
+sd_ok=0
+if [ -x "$SENSORD" ]; then
+	mkdir -p "$W/state"
+	measure sensord "$SENSORD" -r "$F" -D "$W/state" --summary json
+	sd_rc=$M_RC sd_wall=$M_WALL sd_cpu=$M_CPU sd_rss=$M_RSS
+	# The summary is the JSON object on stdout (or its last line).
+	js=$W/sensord.json
+	if jq -e 'type == "object"' "$W/sensord.out" >/dev/null 2>&1; then
+		cp "$W/sensord.out" "$js"
+	else
+		grep '^{' "$W/sensord.out" | tail -1 >"$js"
+	fi
+	sd_pk=$(jget "$js" .packets)
+	sd_created=$(jget "$js" .flows.created)
+	sd_records=$(jget "$js" .flows.records)
+	sd_cap=$(jget "$js" .flows.capacity)
+	sd_bpf=$(jget "$js" .flows.bytes_per_flow)
+	sd_evict=$(jget "$js" .flows.evicted)
+	[ "$sd_rc" -eq 0 ] && [ "$sd_pk" != n/a ] && sd_ok=1
+	[ "$sd_pk" = n/a ] && echo "bench: sensord printed no JSON summary" \
+	    "with .packets (got: $(head -c 80 "$W/sensord.out" | head -1))"
+	if [ "$sd_rc" -ne 0 ]; then
+		echo "bench: sensord exited with status $sd_rc:"
+		head -5 "$W/sensord.err" | sed 's/^/    /'
+	fi
+	[ "$sd_pk" != n/a ] && [ "$sd_pk" != "$PK" ] &&
+		echo "bench: WARNING sensord counted $sd_pk packets of $PK"
+else
+	echo "bench: no $SENSORD"
+fi
+if [ "$sd_ok" -ne 1 ]; then
+	sd_pk=n/a sd_created=n/a sd_records=n/a sd_cap=n/a sd_bpf=n/a
+	sd_evict=n/a sd_wall=n/a sd_cpu=n/a sd_rss=n/a
+fi
+
+# (c) softflowd
+sf_ok=0
+if command -v softflowd >/dev/null; then
+	measure softflowd softflowd -r "$F" -d -c none -6 -m 2000000
+	sf_wall=$M_WALL sf_cpu=$M_CPU sf_rss=$M_RSS
+	sf_pk=$(sed -n 's/^Packets processed: \([0-9]*\).*/\1/p' "$W/softflowd.out")
+	sf_flows=$(sed -n 's/^Flows expired: \([0-9]*\).*/\1/p' "$W/softflowd.out")
+	[ "$M_RC" -eq 0 ] && [ -n "$sf_pk" ] && [ -n "$sf_flows" ] && sf_ok=1
+	[ "$sf_ok" -eq 1 ] && [ "$sf_pk" != "$PK" ] &&
+		echo "bench: WARNING softflowd processed $sf_pk packets of $PK"
+	[ "$sf_ok" -eq 1 ] || { echo "bench: softflowd failed (status $M_RC)";
+		head -5 "$W/softflowd.err" | sed 's/^/    /'; }
+else
+	echo "bench: softflowd not installed"
+fi
+if [ "$sf_ok" -ne 1 ]; then
+	sf_pk=n/a sf_flows=n/a sf_wall=n/a sf_cpu=n/a sf_rss=n/a
+fi
+# sizeof(struct FLOW) in softflowd 1.1.0 on amd64 (DOMAIN.md 1).
+sf_bpf=264
+
+# Memory actually paid per tracked flow: peak RSS above the floor's,
+# over the flows held at the peak (softflowd keeps all of them until EOF;
+# sensord preallocates, so its capacity is the divisor).
+rss_per() { awk -v r="$1" -v f="$fl_rss" -v n="$2" 'BEGIN {
+	if (r == "n/a" || n == "n/a" || n + 0 == 0) print "n/a";
+	else printf "%.0f\n", (r - f) * 1024 / n }'; }
+
+echo
+printf '%-11s %8s %8s %9s %9s %9s %10s %9s %9s\n' "" "wall s" "CPU s" \
+    "kpps/CPU" "kpps/wall" "RSS MB" "flows" "B/flow" "RSS/flow"
+row() {	# name wall cpu rss flows bpf rssflow
+	printf '%-11s %8s %8s %9s %9s %9s %10s %9s %9s\n' "$1" "$2" "$3" \
+	    "$(rate "$PK" "$3" 1e3)" "$(rate "$PK" "$2" 1e3)" "$(mb "$4")" \
+	    "$5" "$6" "$7"
+}
+row floor "$fl_wall" "$fl_cpu" "$fl_rss" - - -
+row sensord "$sd_wall" "$sd_cpu" "$sd_rss" "$sd_created" "$sd_bpf" \
+    "$(rss_per "$sd_rss" "$sd_cap")"
+row softflowd "$sf_wall" "$sf_cpu" "$sf_rss" "$sf_flows" "$sf_bpf" \
+    "$(rss_per "$sf_rss" "$sf_flows")"
+echo
+echo "sensord flows: created $sd_created, records $sd_records," \
+    "capacity $sd_cap, evicted $sd_evict"
+echo "sensord vs softflowd: $(x "$sf_cpu" "$sd_cpu") the packets per" \
+    "CPU-second ($(x "$sf_wall" "$sd_wall") wall), $(x "$sd_rss" "$sf_rss")" \
+    "the peak RSS, $(x "$sd_bpf" "$sf_bpf") the bytes per flow"
+echo "sensord vs floor: $(x "$fl_cpu" "$sd_cpu") the floor's packets per" \
+    "CPU-second ($(x "$fl_wall" "$sd_wall") wall; 1.00x = as fast as reading)"
+echo "(kpps = thousand packets per second; CPU s = user + sys, pinned to CPU $CPU;"
+echo " RSS/flow = (peak RSS - floor's) / flows held: softflowd's real cost per flow)"
+
+# (d) the capture write path, when the spool writer's tool is built.
+if [ -x "$TOOLS/spoolw" ]; then
+	C=$DIR/trace-$CN-$SEED.pcap
+	trace "$CN" "$C"
+	CB=$(stat -c %s "$C")
+	cat "$C" >/dev/null
+	mkdir -p "$W/spool"
+	measure spoolw "$TOOLS/spoolw" "$C" "$W/spool"
+	sw_rc=$M_RC sw_wall=$M_WALL sw_cpu=$M_CPU sw_rss=$M_RSS
+	sw_out=$(find "$W/spool" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+	measure gzip sh -c 'gzip -1 -c "$1" >"$2"' sh "$C" "$W/gzip.gz"
+	gz_rc=$M_RC gz_wall=$M_WALL gz_cpu=$M_CPU
+	gz_out=$(stat -c %s "$W/gzip.gz")
+	echo
+	echo "capture write path: $(jq -r .packets "$C.json") packets," \
+	    "$(awk -v b="$CB" 'BEGIN { printf "%.0f MB", b / 1e6 }') in"
+	printf '%-11s %8s %8s %10s %10s %8s\n' "" "wall s" "CPU s" \
+	    "MB/s CPU" "MB/s wall" "ratio"
+	if [ "$sw_rc" -eq 0 ] && [ "$sw_out" -gt 0 ]; then
+		printf '%-11s %8s %8s %10s %10s %8s\n' spoolw "$sw_wall" \
+		    "$sw_cpu" "$(rate "$CB" "$sw_cpu" 1e6)" \
+		    "$(rate "$CB" "$sw_wall" 1e6)" \
+		    "$(div "$CB" "$sw_out")"
+		echo "spoolw: $(find "$W/spool" -type f | wc -l) files," \
+		    "$sw_out bytes, peak RSS $(mb "$sw_rss") MB"
+	else
+		echo "spoolw failed (status $sw_rc, $sw_out bytes written):"
+		head -5 "$W/spoolw.err" | sed 's/^/    /'
+	fi
+	if [ "$gz_rc" -eq 0 ]; then
+		printf '%-11s %8s %8s %10s %10s %8s\n' "gzip -1" "$gz_wall" \
+		    "$gz_cpu" "$(rate "$CB" "$gz_cpu" 1e6)" \
+		    "$(rate "$CB" "$gz_wall" 1e6)" \
+		    "$(div "$CB" "$gz_out")"
+	fi
+else
+	echo
+	echo "capture write path: skipped ($TOOLS/spoolw not built)"
+fi
+exit 0
