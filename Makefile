@@ -105,7 +105,7 @@ tests-build: $(BINS) $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAY)
 BUILD_DEBS := build-essential pkg-config libpcap-dev libnl-3-dev \
 	      libnl-route-3-dev zlib1g-dev libdeflate-dev
 TEST_DEBS  := tshark tcpdump nfdump softflowd nmap tcpreplay iproute2 jq \
-	      clang libclang-rt-14-dev curl python3 procps gzip
+	      clang libclang-rt-14-dev curl python3 procps gzip time
 APT	:= DEBIAN_FRONTEND=noninteractive apt-get
 
 deps:
@@ -117,6 +117,7 @@ test-deps: deps
 	@missing=; for t in tshark capinfos tcpdump nfcapd nfdump softflowd \
 	    nmap tcpreplay ip jq clang curl python3 zcat; do \
 	    command -v $$t >/dev/null || missing=1; done; \
+	    [ -x /usr/bin/time ] || missing=1; \
 	    [ -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ] || \
 	    [ -n "$$(ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] || missing=1; \
 	    [ -z "$$missing" ] || { echo "deps: installing test dependencies"; \
