@@ -1805,6 +1805,50 @@ host_get_stats(const struct host_table *ht, struct host_stats *st)
 	*st = ht->st;
 }
 
+size_t
+host_list(const struct host_table *ht, uint8_t (*out)[16], size_t max)
+{
+	uint32_t r;
+	size_t n = 0;
+
+	for (r = 0; r < ht->n_used && n < max; r++) {
+		const struct host *h = host_at(ht, r);
+
+		if (h->cfg != NULL)
+			memcpy(out[n++], h->addr, 16);
+	}
+	return n;
+}
+
+size_t
+host_thresholds(const struct host_table *ht, const uint8_t addr[16],
+    struct host_thr_view *out, size_t max)
+{
+	uint32_t r = host_find(ht, addr, host_hash(ht, addr));
+	struct host *h;
+	unsigned i, basis;
+	size_t n = 0;
+
+	if (r == NIL)
+		return 0;
+	h = host_at(ht, r);
+	for (i = 0; i < h->cfg->n_thr && n < max; i++) {
+		const struct bl_threshold *t = &h->cfg->thr[i];
+		struct host_thr_view *v = &out[n++];
+
+		memset(v, 0, sizeof(*v));
+		v->metric = t->metric;
+		v->kind = t->kind;
+		v->window_s = t->window_s;
+		if (t->metric != BL_M_BEACON)
+			v->has_value = host_value(ht, h, t->metric,
+			    t->window_s, &v->value);
+		v->active = host_thr(ht, h, i, &v->threshold, &basis);
+		v->in_breach = (h->breach >> i) & 1u;
+	}
+	return n;
+}
+
 /* ---- persistence ------------------------------------------------------- */
 
 /*

@@ -154,6 +154,25 @@ int	host_threshold(const struct host_table *ht, const uint8_t addr[16],
 	    enum bl_metric m, uint32_t window_s, enum bl_kind kind,
 	    double *thr);
 void	host_get_stats(const struct host_table *ht, struct host_stats *st);
+
+/* Up to max tracked hosts' addresses (any order); returns how many. */
+size_t	host_list(const struct host_table *ht, uint8_t (*out)[16],
+	    size_t max);
+
+/* One configured threshold of a host, as sensorctl hosts shows it. */
+struct host_thr_view {
+	uint8_t		metric;		/* enum bl_metric */
+	uint8_t		kind;		/* enum bl_kind */
+	uint32_t	window_s;	/* as in bl_threshold */
+	int		has_value;	/* value defined now */
+	double		value;
+	int		active;		/* threshold in force (not warm-up) */
+	double		threshold;
+	int		in_breach;
+};
+/* The host's thresholds with their current values; 0 when unknown. */
+size_t	host_thresholds(const struct host_table *ht, const uint8_t addr[16],
+	    struct host_thr_view *out, size_t max);
 /* Bytes one host record takes for cfg (record + index share). */
 size_t	host_record_bytes(const struct bl_config *cfg);
 
