@@ -122,15 +122,21 @@ ring_max_record(const struct ring *r)
 void *
 ring_reserve(struct ring *r, size_t len)
 {
+	return ring_reserve_spare(r, len, 0);
+}
+
+void *
+ring_reserve_spare(struct ring *r, size_t len, size_t spare)
+{
 	size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
 	size_t pos, need, room_end, total;
 
-	if (len > ring_max_record(r))
+	if (len > ring_max_record(r) || spare > r->cap)
 		return NULL;
 	need = RING_HDR + round8(len);
 	pos = head & r->mask;
 	room_end = r->cap - pos;
-	total = need <= room_end ? need : room_end + need;
+	total = (need <= room_end ? need : room_end + need) + spare;
 	if (r->cap - (head - r->tail_cache) < total) {
 		r->tail_cache = atomic_load_explicit(&r->tail,
 		    memory_order_acquire);

@@ -32,6 +32,12 @@ size_t		 ring_max_record(const struct ring *r);
  * reservation must be committed before the next one.
  */
 void	*ring_reserve(struct ring *r, size_t len);
+/*
+ * As ring_reserve(), but only if `spare` bytes stay free afterwards: lets
+ * the producer keep room for records that must not be refused (commands
+ * behind a flood of packets).
+ */
+void	*ring_reserve_spare(struct ring *r, size_t len, size_t spare);
 void	 ring_commit(struct ring *r);
 
 /*

@@ -72,6 +72,7 @@
 
 #define SP_QMAX		4		/* members in flight per capture */
 #define SP_FILE_MAX	64		/* a file name, with suffixes */
+#define SP_REL_MAX	(SP_FILE_MAX + 16)	/* "quarantine/" + a name */
 #define SP_META_MAX	1536		/* metadata comment text */
 #define SC_FIXED_MAX	4096		/* sidecar without its member index */
 #define SC_MEMBER_MAX	112		/* one member index line */
@@ -101,7 +102,7 @@ struct sp_file {
 	TAILQ_ENTRY(sp_file) entry;	/* in its host's list, by id */
 	uint64_t	 id;
 	uint64_t	 bytes;		/* file + sidecar (+ pending sidecar) */
-	char		 name[SP_FILE_MAX];	/* relative to the host dir;
+	char		 name[SP_REL_MAX];	/* relative to the host dir;
 						 * quarantine/... for those */
 	char		*pending_json;	/* sidecar to retry, or NULL */
 	size_t		 pending_len;
@@ -604,7 +605,7 @@ cat_delete(struct spool *sp, struct sp_host *h, struct sp_file *f,
     enum spool_why why)
 {
 	struct spool_event ev;
-	char side[SP_FILE_MAX + 8];
+	char side[SP_REL_MAX + 8];
 	int dfd;
 
 	dfd = open_hostdir(sp, h);
@@ -908,7 +909,7 @@ chain_load(struct spool *sp, struct sp_host *h)
 {
 	static const char key[] = "\n  \"sha256\": \"";
 	struct sp_file *f;
-	char side[SP_FILE_MAX + 8], hex[65];
+	char side[SP_REL_MAX + 8], hex[65];
 	uint8_t buf[SC_FIXED_MAX];
 	struct sha256 s;
 	struct cur c;
@@ -1695,6 +1696,13 @@ spool_pkt(struct spool *sp, uint32_t slot, uint64_t ts_ns,
 }
 
 void
+spool_close_all(struct spool *sp)
+{
+	while (!TAILQ_EMPTY(&sp->open))
+		cap_free(sp, TAILQ_FIRST(&sp->open));
+}
+
+void
 spool_tick(struct spool *sp, uint64_t now_ns)
 {
 	struct sp_cap *c, *tmp;
@@ -1931,14 +1939,14 @@ quarantine(struct spool *sp, struct sp_host *h, int dfd, const char *name,
     uint64_t bytes)
 {
 	struct spool_event ev;
-	char dst[SP_FILE_MAX + 16];
+	char dst[SP_REL_MAX];
 	struct sp_file *f;
 	uint64_t id;
 	int kind;
 
 	if (mkdirat(dfd, "quarantine", 0750) != 0 && errno != EEXIST)
 		return;
-	snprintf(dst, sizeof(dst), "quarantine/%s", name);
+	snprintf(dst, sizeof(dst), "quarantine/%.63s", name);
 	if (renameat(dfd, name, dfd, dst) != 0)
 		return;
 	(void)fsync_dir(dfd);
@@ -2061,7 +2069,7 @@ file_size_at(int dfd, const char *name)
 static void
 scan_quarantine(struct spool *sp, struct sp_host *h, int dfd)
 {
-	char rel[SP_FILE_MAX + 16];
+	char rel[SP_REL_MAX];
 	struct sp_file *f;
 	struct dirent *de;
 	uint64_t id, sz;
@@ -2081,7 +2089,7 @@ scan_quarantine(struct spool *sp, struct sp_host *h, int dfd)
 			continue;
 		if (parse_name(de->d_name, &id, &kind) != 0)
 			id = 0;
-		snprintf(rel, sizeof(rel), "quarantine/%s", de->d_name);
+		snprintf(rel, sizeof(rel), "quarantine/%.63s", de->d_name);
 		if ((f = cat_new(rel, id, sz)) != NULL)
 			cat_insert(sp, h, f);
 	}
@@ -2294,8 +2302,7 @@ spool_free(struct spool *sp)
 
 	if (sp == NULL)
 		return;
-	while (!TAILQ_EMPTY(&sp->open))
-		cap_free(sp, TAILQ_FIRST(&sp->open));
+	spool_close_all(sp);
 	for (i = 0; i < sp->n_hosts; i++) {
 		struct sp_host *h = sp->hosts[i];
 

@@ -163,6 +163,8 @@ void	spool_limits_defaults(struct spool_limits *lim);
 struct spool	*spool_new(const struct spool_config *cfg);
 /* Close every open capture (files finalised), free everything. */
 void		 spool_free(struct spool *sp);
+/* Close every open capture; the spool stays usable (shutdown, stats). */
+void		 spool_close_all(struct spool *sp);
 
 /*
  * Start capturing for a host in a slot.  No file is created until the first

@@ -83,6 +83,14 @@ single_thread(void)
 	ring_consume(r);
 	T_OK(ring_reserve(r, 504) != NULL, "max record fits after a wrap");
 	ring_commit(r);
+	ring_peek(r, &len);
+	ring_consume(r);
+	/* Spare: 1024-byte ring, 1000 bytes would be left, keep 1001. */
+	T_OK(ring_reserve_spare(r, 16, 1001) == NULL,
+	    "reserve refused when it would eat into the spare room");
+	T_OK(ring_reserve_spare(r, 16, 1000) != NULL,
+	    "reserve granted when the spare room stays free");
+	ring_commit(r);
 	ring_free(r);
 	ring_free(NULL);
 }
