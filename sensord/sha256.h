@@ -27,6 +27,11 @@ void	sha256_update(struct sha256 *s, const void *data, size_t len);
 void	sha256_final(struct sha256 *s, uint8_t out[SHA256_LEN]);
 /* One-shot convenience. */
 void	sha256(const void *data, size_t len, uint8_t out[SHA256_LEN]);
+/*
+ * Use the CPU's SHA extensions when present (the default) or not (on = 0);
+ * returns 1 when they are now in use.  Same digests either way.
+ */
+int	sha256_use_hw(int on);
 /* Lower-case hex, NUL-terminated. */
 void	sha256_hex(const uint8_t dig[SHA256_LEN], char out[SHA256_HEXLEN]);
 
