@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -140,6 +141,8 @@ main(int argc, char **argv)
 	util_strlcpy(trig.metric, "spoolw", sizeof(trig.metric));
 	util_strlcpy(trig.reason, "test tool", sizeof(trig.reason));
 
+	/* systemd's StateDirectory= makes it for the daemon. */
+	(void)mkdir(cfg.spool.statedir, 0750);
 	if ((w = writer_new(&cfg)) == NULL) {
 		perror("spoolw: writer_new");
 		return 1;
@@ -178,9 +181,12 @@ main(int argc, char **argv)
 				last_tick = ts;
 				drain(w);
 			}
+			/* Threaded: wait for room (lossless replay).  Inline
+			 * a refusal means suspended: dropped and counted. */
 			while (writer_submit_pkt(w, 0, ts, data, ph->caplen,
-			    ph->len) != 0 && errno == EAGAIN)
-				writer_flush(w);	/* lossless replay */
+			    ph->len) != 0 && errno == EAGAIN &&
+			    !cfg.is_inline)
+				writer_flush(w);
 			n_in++;
 			bytes_in += ph->caplen + 16;
 		}
