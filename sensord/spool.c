@@ -75,7 +75,7 @@
 #define SP_REL_MAX	(SP_FILE_MAX + 16)	/* "quarantine/" + a name */
 #define SP_META_MAX	1536		/* metadata comment text */
 #define SC_FIXED_MAX	4096		/* sidecar without its member index */
-#define SC_MEMBER_MAX	112		/* one member index line */
+#define SC_MEMBER_MAX	128		/* one index line: 5 x 20 digits + 16 */
 #define SP_CHUNK_MIN	4096
 #define SP_FILL_INIT	(64u * 1024)
 #define SP_PENDING_MAX	256		/* sidecars kept for a retry */
