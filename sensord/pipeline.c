@@ -107,6 +107,9 @@ sd_packet(struct sensord *sd, const uint8_t *pkt, uint32_t caplen,
 	else
 		sd->c.n_v6++;
 
+	/* Capture sees every packet of an escalated host, sampled or not. */
+	if (sd->pt != NULL || esc_any(sd->esc))
+		sd_capture_packet(sd, pi, pkt, caplen, wirelen, ts_ns);
 	if (sd->n_xp != 0 && pi->proto == 17 && is_own_export(sd, pi))
 		return;
 	host_packet(sd->ht, pi, ts_us);
@@ -141,6 +144,7 @@ sd_tick(struct sensord *sd, uint64_t now_us)
 	ft_expire(sd->ft, sd->now_us);
 	host_tick(sd->ht, sd->now_us, sd_host_event, sd);
 	sd_esc_tick(sd);
+	sd_capture_tick(sd);
 	flowlog_tick(sd->fl, sd->now_us);
 	for (i = 0; i < sd->n_xp; i++)
 		xp_tick(sd->xp[i], sd->now_us);

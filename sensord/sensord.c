@@ -539,6 +539,7 @@ main(int argc, char **argv)
 		sd.seed64 ^= 0x9e3779b97f4a7c15ULL;
 	}
 	setup_detection(&sd);
+	sd_capture_setup(&sd);
 	setup_exporters(&sd);
 	setup_flowlog(&sd);
 	sd_ft_sink(&sd, &sink);
@@ -558,6 +559,7 @@ main(int argc, char **argv)
 		sd_summary(&sd, sd.opt.summary_json);
 	}
 	save_baselines(&sd);
+	sd_capture_teardown(&sd);
 	for (i = 0; i < sd.n_xp; i++)
 		xp_free(sd.xp[i]);
 	flowlog_close(sd.fl);

@@ -15,6 +15,8 @@
 #include "events.h"
 #include "host.h"
 #include "polmap.h"
+#include "pretrig.h"
+#include "writer.h"
 #include "export.h"
 #include "flowlog.h"
 #include "flowtab.h"
@@ -67,6 +69,12 @@ struct sd_options {
 	size_t		 n_home;
 };
 
+struct sd_watch {
+	uint8_t		addr[16];
+	uint32_t	slot;		/* pretrig slot, or UINT32_MAX */
+	uint8_t		used;
+};
+
 struct sensord {
 	struct sd_options	 opt;
 	int			 is_live;
@@ -79,6 +87,16 @@ struct sensord {
 	int			 ev_err_state;	/* log_state() */
 	uint64_t		 seed64;	/* host hash seed */
 	uint64_t		 last_save_us;	/* baseline saved (flow time) */
+
+	/* Escalated capture (capwire.c). */
+	struct writer		*wr;
+	struct bpf_program	*filters;	/* per capture slot */
+	uint8_t			*has_filter;
+	struct pretrig		*pt;		/* NULL: no policy wants it */
+	struct sd_watch		*watch;		/* address -> pretrig slot */
+	size_t			 watch_cap;	/* power of two */
+	uint32_t		 watch_used;
+	uint32_t		 watch_max;
 	struct flowtab		*ft;
 	struct flowlog		*fl;
 	struct xp_config	 xpcfg[SD_MAX_EXPORT];
@@ -140,8 +158,15 @@ int	sd_escalate_manual(struct sensord *sd, const uint8_t addr[16],
 int	sd_release_manual(struct sensord *sd, const uint8_t addr[16],
 	    uint32_t uid, char *msg, size_t msglen);
 /* capwire.c: escalation events become capture commands. */
+void	sd_capture_setup(struct sensord *sd);
+void	sd_capture_teardown(struct sensord *sd);
 void	sd_capture_event(struct sensord *sd, const struct esc_event *ev,
 	    uint64_t event_id);
+void	sd_capture_packet(struct sensord *sd, const struct pktinfo *pi,
+	    const uint8_t *pkt, uint32_t caplen, uint32_t wirelen,
+	    uint64_t ts_ns);
+void	sd_capture_tick(struct sensord *sd);
+void	sd_capture_drain_events(struct sensord *sd);
 
 /* summary.c: what a replay saw, as text or one JSON object. */
 void	sd_summary(const struct sensord *sd, int as_json);
