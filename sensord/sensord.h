@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "capture.h"
+#include "control.h"
 #include "decode.h"
 #include "escalate.h"
 #include "events.h"
@@ -87,6 +88,10 @@ struct sensord {
 	int			 ev_err_state;	/* log_state() */
 	uint64_t		 seed64;	/* host hash seed */
 	uint64_t		 last_save_us;	/* baseline saved (flow time) */
+	uint64_t		 started_us;	/* wall clock at start */
+	uint64_t		 pps;		/* packets/s over the last tick */
+	uint64_t		 pps_last_pkts;
+	struct ctl_server	*ctl;		/* live: control socket */
 
 	/* Escalated capture (capwire.c). */
 	struct writer		*wr;
@@ -167,6 +172,13 @@ void	sd_capture_packet(struct sensord *sd, const struct pktinfo *pi,
 	    uint64_t ts_ns);
 void	sd_capture_tick(struct sensord *sd);
 void	sd_capture_drain_events(struct sensord *sd);
+
+/* ctlsrv.c: the control socket's requests (ctl_handler_fn). */
+struct ctl_peer;
+struct ctlp_msg;
+struct ctl_reply;
+void	sd_ctl_handle(void *arg, const struct ctl_peer *peer,
+	    const struct ctlp_msg *req, struct ctl_reply *rep);
 
 /* summary.c: what a replay saw, as text or one JSON object. */
 void	sd_summary(const struct sensord *sd, int as_json);
