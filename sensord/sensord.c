@@ -28,6 +28,7 @@ enum {
 	OPT_SUMMARY = 256,
 	OPT_SAMPLE,
 	OPT_EXPORT,
+	OPT_USER,
 };
 
 static const struct option longopts[] = {
@@ -40,6 +41,7 @@ static const struct option longopts[] = {
 	{ "summary",	required_argument,	NULL, OPT_SUMMARY },
 	{ "sample",	required_argument,	NULL, OPT_SAMPLE },
 	{ "export",	required_argument,	NULL, OPT_EXPORT },
+	{ "user",	required_argument,	NULL, OPT_USER },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "version",	no_argument,		NULL, 'V' },
 	{ NULL,		0,			NULL, 0 }
@@ -64,6 +66,9 @@ usage(FILE *f)
 "                          export flows: KIND is netflow5, netflow9 or ipfix;\n"
 "                          HOST an IPv4 address or [IPv6] (repeatable)\n"
 "      --sample N          meter 1 packet in N, counts scaled by N\n"
+"      --user NAME         live, started as root: once the captures are\n"
+"                          open, own the state directory and run as NAME\n"
+"                          with CAP_NET_RAW only\n"
 "      --summary FORMAT    after a replay print a summary: text (default)\n"
 "                          or json\n"
 "  -h, --help              this text\n"
@@ -142,6 +147,9 @@ parse_args(int argc, char **argv, struct sd_options *o)
 				fatalx("too many --export targets (max %d)",
 				    SD_MAX_EXPORT);
 			o->exports[o->n_exports++] = optarg;
+			break;
+		case OPT_USER:
+			o->user = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -227,21 +235,12 @@ setup_flowlog(struct sensord *sd)
 static void
 setup_live(struct sensord *sd)
 {
-	char err[512];
-	size_t i;
-
 	sd->capcfg.snaplen = 262144;
 	sd->capcfg.buffer_bytes = 64 << 20;
 	sd->capcfg.timeout_ms = 100;
 	sd->capcfg.promisc = 1;
-	for (i = 0; i < sd->opt.n_ifaces; i++) {
-		sd->caps[i].fd = -1;
-		sd->caps[i].p = NULL;
-	}
-	sd->n_caps = sd->opt.n_ifaces;
-	if ((sd->ifmon = ifmon_new(err, sizeof(err))) == NULL)
-		log_warnx("%s; interfaces are polled on every tick instead",
-		    err);
+	/* Captures open as root, then the user switch: before any thread. */
+	sd_live_init(sd);
 }
 
 void
@@ -296,6 +295,8 @@ main(int argc, char **argv)
 		fatal("getrandom");
 	sd.sample_ctr = 0x9e3779b9u;
 	make_dir(sd.opt.state_dir);
+	if (sd.is_live)
+		setup_live(&sd);
 	setup_exporters(&sd);
 	setup_flowlog(&sd);
 	sd_ft_sink(&sd, &sink);
@@ -305,7 +306,6 @@ main(int argc, char **argv)
 	if (sd.is_live) {
 		struct timespec now;
 
-		setup_live(&sd);
 		clock_gettime(CLOCK_REALTIME, &now);
 		sd_clock_start(&sd, (uint64_t)now.tv_sec * 1000000u +
 		    (uint64_t)now.tv_nsec / 1000u);

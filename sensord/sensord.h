@@ -14,9 +14,11 @@
 #include "export.h"
 #include "flowlog.h"
 #include "flowtab.h"
+#include "util.h"
 
 #define SD_MAX_INPUTS	64	/* -r files or -i interfaces */
 #define SD_MAX_EXPORT	8	/* flow export targets */
+#define SD_MAX_AUTO_NETS 64	/* home_nets = auto: prefixes kept */
 
 /* Exit codes (documented in sensord(8) and --help). */
 #define SD_EXIT_OK	0
@@ -54,6 +56,8 @@ struct sd_options {
 	uint32_t	 sample_n;		/* --sample N, 1 = off */
 	const char	*exports[SD_MAX_EXPORT];	/* --export */
 	size_t		 n_exports;
+	/* Live, started as root: switch to this user; NULL or "": stay. */
+	const char	*user;			/* --user, policy user */
 };
 
 struct sensord {
@@ -80,6 +84,15 @@ struct sensord {
 	size_t			 n_caps;
 	struct capture_config	 capcfg;
 	struct ifmon		*ifmon;
+	int			 sigfd;		/* signalfd, from sd_live_init */
+	/*
+	 * home_nets = auto: the prefixes configured on the capture
+	 * interfaces, refreshed by the live loop before each
+	 * sd_ifaces_changed(); auto_nets_gen is bumped when they change.
+	 */
+	struct cidr		 auto_nets[SD_MAX_AUTO_NETS];
+	size_t			 n_auto_nets;
+	uint64_t		 auto_nets_gen;
 };
 
 /* pipeline.c: the packet path, the record sinks and the 1 Hz tick. */
@@ -94,7 +107,13 @@ void	sd_flush(struct sensord *sd, enum end_reason why);
 /* replay.c: offline replay of pcap/pcapng files; returns an exit code. */
 int	sd_replay(struct sensord *sd);
 
-/* live.c: the live event loop; returns an exit code. */
+/*
+ * live.c: privileged start-up (signals blocked, captures opened, state
+ * directory given to opt.user, privileges dropped; before any thread
+ * exists; fatal on failure), then the live event loop (returns an exit
+ * code).
+ */
+void	sd_live_init(struct sensord *sd);
 int	sd_live(struct sensord *sd);
 void	sd_log_stats(struct sensord *sd);
 
