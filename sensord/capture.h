@@ -5,6 +5,10 @@
  * timestamp precision are ours to set; non-blocking, polled by the event
  * loop, read with a packet budget per call so that one busy interface cannot
  * starve the tick, the control socket or another interface.
+ *
+ * A struct capture outlives its pcap handles: when an interface goes away
+ * the handle is closed and a later one reopened into the same struct, and
+ * the kernel drop counters of every handle it has had are summed here.
  */
 #ifndef SENSORD_CAPTURE_H
 #define SENSORD_CAPTURE_H
@@ -25,22 +29,35 @@ struct capture {
 	char		 name[IF_NAMESIZE];
 	int		 fd;		/* selectable fd, -1 while closed */
 	int		 dlt;
+	int		 ts_nsec;	/* 1: pcap_pkthdr.ts.tv_usec holds ns */
 	uint8_t		 idx;		/* our interface index */
-	uint64_t	 n_recv;	/* delivered to us */
+	uint64_t	 n_recv;	/* delivered to us, every handle */
+	uint64_t	 n_opens;	/* handles opened */
+	uint64_t	 n_read_errors;	/* handles that failed while reading */
 	uint64_t	 n_drop_base;	/* kernel drops of earlier handles */
 	uint64_t	 n_ifdrop_base;
 	unsigned	 last_drop;	/* pcap_stats of the open handle */
 	unsigned	 last_ifdrop;
+	/* Last error or warning of open/read, kept past pcap_close(). */
+	char		 err[PCAP_ERRBUF_SIZE + 64];
+	/* The loop's: read errors before this (monotonic us) are not logged. */
+	uint64_t	 rderr_quiet_until;
 };
 
-/* 0, or -1 with a message in err (names the interface). */
-int	capture_open(struct capture *c, const char *ifname, uint8_t idx,
-	    const struct capture_config *cfg, char *err, size_t errlen);
+/* Zero the struct, no handle open (fd -1). */
+void	capture_init(struct capture *c, const char *ifname, uint8_t idx);
+
+/*
+ * Open a handle on c->name.  0 (c->err holds a libpcap warning, or ""), or
+ * -1 with the reason in c->err (names the interface).
+ */
+int	capture_open(struct capture *c, const struct capture_config *cfg);
 void	capture_close(struct capture *c);
 
 /*
- * Read at most `budget` packets.  Returns the number read, 0 when the ring
- * was empty, -1 when the handle failed (interface gone: close and reopen).
+ * Read at most `budget` packets (-1: every packet the ring holds).  Returns
+ * the number read, 0 when the ring was empty, -1 when the handle failed
+ * (interface down or gone): c->err says why; the caller closes it.
  */
 int	capture_dispatch(struct capture *c, int budget, pcap_handler cb,
 	    u_char *user);

@@ -6,6 +6,17 @@
  * dropped, and nl_cache_mngr_add() fails with "Unknown or invalid cache
  * type".  We call rtnl_link_get_by_name() and rtnl_addr_get_*() directly,
  * which keeps it linked; test_ifmon checks ifmon_new() succeeds.
+ *
+ * Lost notifications: netlink is a datagram protocol; when the socket
+ * buffer overflows (a burst of address changes, a VM with hundreds of
+ * veths) the kernel drops messages and the next read fails with ENOBUFS.
+ * The caches would then silently disagree with the kernel, so the whole
+ * manager is rebuilt from fresh dumps.  A 1 MiB receive buffer makes that
+ * rare.
+ *
+ * Cost: a lookup by name walks the link cache (a handful of entries on a
+ * sensor); the loop asks only when the generation changed or on the 1 Hz
+ * tick.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -16,6 +27,7 @@
 #include <netlink/addr.h>
 #include <netlink/cache.h>
 #include <netlink/netlink.h>
+#include <netlink/socket.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 
@@ -25,7 +37,10 @@
 #define OPER_DOWN		2
 #define OPER_LOWERLAYERDOWN	3
 
+#define IFMON_RCVBUF		(1 << 20)
+
 struct ifmon {
+	struct nl_sock		*sock;	/* ours: the manager does not free it */
 	struct nl_cache_mngr	*mngr;
 	struct nl_cache		*links;
 	struct nl_cache		*addrs;
@@ -44,31 +59,61 @@ ifmon_changed(struct nl_cache *cache, struct nl_object *obj, int action,
 	im->gen++;
 }
 
-struct ifmon *
-ifmon_new(char *err, size_t errlen)
+static void
+ifmon_close(struct ifmon *im)
 {
-	struct ifmon *im;
+	if (im->mngr != NULL)
+		nl_cache_mngr_free(im->mngr);
+	if (im->sock != NULL)
+		nl_socket_free(im->sock);
+	im->mngr = NULL;
+	im->sock = NULL;
+	im->links = im->addrs = NULL;
+}
+
+/* Socket, manager, both caches (each filled by a dump); 0 or -1 and err. */
+static int
+ifmon_open(struct ifmon *im, char *err, size_t errlen)
+{
 	int rc;
 
-	if ((im = calloc(1, sizeof(*im))) == NULL) {
+	if ((im->sock = nl_socket_alloc()) == NULL) {
 		snprintf(err, errlen, "netlink: out of memory");
-		return NULL;
+		return -1;
 	}
-	rc = nl_cache_mngr_alloc(NULL, NETLINK_ROUTE, NL_AUTO_PROVIDE,
+	rc = nl_cache_mngr_alloc(im->sock, NETLINK_ROUTE, NL_AUTO_PROVIDE,
 	    &im->mngr);
 	if (rc < 0) {
 		snprintf(err, errlen, "netlink: cache manager: %s",
 		    nl_geterror(rc));
-		free(im);
-		return NULL;
+		im->mngr = NULL;
+		ifmon_close(im);
+		return -1;
 	}
+	/* Best effort: a smaller buffer only makes resyncs more likely. */
+	(void)nl_socket_set_buffer_size(im->sock, IFMON_RCVBUF, 0);
 	if ((rc = nl_cache_mngr_add(im->mngr, "route/link", ifmon_changed, im,
 	    &im->links)) < 0 ||
 	    (rc = nl_cache_mngr_add(im->mngr, "route/addr", ifmon_changed, im,
 	    &im->addrs)) < 0) {
 		snprintf(err, errlen, "netlink: link/address cache: %s",
 		    nl_geterror(rc));
-		nl_cache_mngr_free(im->mngr);
+		ifmon_close(im);
+		return -1;
+	}
+	return 0;
+}
+
+struct ifmon *
+ifmon_new(char *err, size_t errlen)
+{
+	struct ifmon *im;
+
+	if ((im = calloc(1, sizeof(*im))) == NULL) {
+		snprintf(err, errlen, "netlink: out of memory");
+		return NULL;
+	}
+	if (ifmon_open(im, err, errlen) != 0) {
 		free(im);
 		return NULL;
 	}
@@ -81,20 +126,37 @@ ifmon_free(struct ifmon *im)
 {
 	if (im == NULL)
 		return;
-	nl_cache_mngr_free(im->mngr);
+	ifmon_close(im);
 	free(im);
 }
 
 int
 ifmon_fd(const struct ifmon *im)
 {
-	return nl_cache_mngr_get_fd(im->mngr);
+	return im->mngr != NULL ? nl_cache_mngr_get_fd(im->mngr) : -1;
 }
 
 int
-ifmon_process(struct ifmon *im)
+ifmon_process(struct ifmon *im, char *err, size_t errlen)
 {
-	return nl_cache_mngr_data_ready(im->mngr) < 0 ? -1 : 0;
+	struct ifmon fresh;
+
+	if (im->mngr != NULL && nl_cache_mngr_data_ready(im->mngr) >= 0)
+		return 0;
+	/*
+	 * Messages were lost or the socket broke: build a new manager first
+	 * and swap, so a failure leaves the old (stale) caches usable.
+	 */
+	memset(&fresh, 0, sizeof(fresh));
+	if (ifmon_open(&fresh, err, errlen) != 0)
+		return -1;
+	ifmon_close(im);
+	im->sock = fresh.sock;
+	im->mngr = fresh.mngr;
+	im->links = fresh.links;
+	im->addrs = fresh.addrs;
+	im->gen++;
+	return 1;
 }
 
 uint64_t
@@ -103,22 +165,41 @@ ifmon_generation(const struct ifmon *im)
 	return im->gen;
 }
 
-void
-ifmon_link(struct ifmon *im, const char *name, int *exists, int *up)
+enum ifmon_state
+ifmon_link_state(struct ifmon *im, const char *name)
 {
-	struct rtnl_link *l = rtnl_link_get_by_name(im->links, name);
+	struct rtnl_link *l;
 	unsigned flags;
+	uint8_t oper;
 
-	*exists = l != NULL;
-	*up = 0;
-	if (l == NULL)
-		return;
+	if (im->links == NULL ||
+	    (l = rtnl_link_get_by_name(im->links, name)) == NULL)
+		return IFMON_GONE;
 	flags = rtnl_link_get_flags(l);
-	/* Up, and not known to be without carrier (veth peers, cables). */
-	*up = (flags & IFF_UP) != 0 &&
-	    rtnl_link_get_operstate(l) != OPER_DOWN &&
-	    rtnl_link_get_operstate(l) != OPER_LOWERLAYERDOWN;
+	oper = rtnl_link_get_operstate(l);
 	rtnl_link_put(l);
+	if ((flags & IFF_UP) == 0)
+		return IFMON_DOWN;
+	/* UNKNOWN (lo, tun) and DORMANT count as up: they may carry data. */
+	if (oper == OPER_DOWN || oper == OPER_LOWERLAYERDOWN)
+		return IFMON_NO_CARRIER;
+	return IFMON_UP;
+}
+
+const char *
+ifmon_state_name(enum ifmon_state st)
+{
+	switch (st) {
+	case IFMON_GONE:
+		return "gone";
+	case IFMON_DOWN:
+		return "down";
+	case IFMON_NO_CARRIER:
+		return "up without carrier";
+	case IFMON_UP:
+		return "up";
+	}
+	return "?";
 }
 
 struct addr_walk {
@@ -133,7 +214,7 @@ addr_one(struct nl_object *obj, void *arg)
 	struct addr_walk *w = arg;
 	struct rtnl_addr *a = (struct rtnl_addr *)obj;
 	struct nl_addr *local;
-	struct cidr *c;
+	struct cidr c;
 	unsigned plen, i;
 	const uint8_t *b;
 
@@ -143,32 +224,36 @@ addr_one(struct nl_object *obj, void *arg)
 		return;
 	b = nl_addr_get_binary_addr(local);
 	plen = (unsigned)rtnl_addr_get_prefixlen(a);
-	c = &w->out[w->n];
-	memset(c, 0, sizeof(*c));
+	memset(&c, 0, sizeof(c));
 	if (nl_addr_get_family(local) == AF_INET &&
 	    nl_addr_get_len(local) == 4 && plen <= 32) {
-		c->addr[10] = c->addr[11] = 0xff;
-		memcpy(c->addr + 12, b, 4);
-		c->len = (uint8_t)(96 + plen);
+		c.addr[10] = c.addr[11] = 0xff;
+		memcpy(c.addr + 12, b, 4);
+		c.len = (uint8_t)(96 + plen);
 	} else if (nl_addr_get_family(local) == AF_INET6 &&
 	    nl_addr_get_len(local) == 16 && plen <= 128) {
-		memcpy(c->addr, b, 16);
-		c->len = (uint8_t)plen;
+		memcpy(c.addr, b, 16);
+		c.len = (uint8_t)plen;
 	} else
 		return;
 	/* Keep the network part only. */
-	for (i = c->len; i < 128; i++)
-		c->addr[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
-	w->n++;
+	for (i = c.len; i < 128; i++)
+		c.addr[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+	for (i = 0; i < w->n; i++)
+		if (w->out[i].len == c.len &&
+		    memcmp(w->out[i].addr, c.addr, 16) == 0)
+			return;
+	w->out[w->n++] = c;
 }
 
 size_t
 ifmon_addrs(struct ifmon *im, const char *name, struct cidr *out, size_t max)
 {
-	struct rtnl_link *l = rtnl_link_get_by_name(im->links, name);
+	struct rtnl_link *l;
 	struct addr_walk w = { 0, out, max, 0 };
 
-	if (l == NULL)
+	if (im->links == NULL ||
+	    (l = rtnl_link_get_by_name(im->links, name)) == NULL)
 		return 0;
 	w.ifindex = rtnl_link_get_ifindex(l);
 	rtnl_link_put(l);

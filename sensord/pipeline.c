@@ -141,6 +141,8 @@ sd_tick(struct sensord *sd, uint64_t now_us)
 		sd->now_us = now_us;
 	sd->next_tick_us = (sd->now_us / 1000000 + 1) * 1000000;
 	sd->c.n_ticks++;
+	sd->pps = sd->c.n_pkts - sd->pps_last_pkts;
+	sd->pps_last_pkts = sd->c.n_pkts;
 	ft_expire(sd->ft, sd->now_us);
 	host_tick(sd->ht, sd->now_us, sd_host_event, sd);
 	sd_esc_tick(sd);

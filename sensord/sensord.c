@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,8 @@ enum {
 	OPT_SAMPLE,
 	OPT_EXPORT,
 	OPT_HOME_NET,
+	OPT_USER,
+	OPT_CONTROL,
 };
 
 static const struct option longopts[] = {
@@ -43,6 +47,8 @@ static const struct option longopts[] = {
 	{ "sample",	required_argument,	NULL, OPT_SAMPLE },
 	{ "export",	required_argument,	NULL, OPT_EXPORT },
 	{ "home-net",	required_argument,	NULL, OPT_HOME_NET },
+	{ "user",	required_argument,	NULL, OPT_USER },
+	{ "control",	required_argument,	NULL, OPT_CONTROL },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "version",	no_argument,		NULL, 'V' },
 	{ NULL,		0,			NULL, 0 }
@@ -67,9 +73,14 @@ DEFAULT_STATE_DIR ")\n"
 "      --export KIND@HOST:PORT\n"
 "                          export flows: KIND is netflow5, netflow9 or ipfix;\n"
 "                          HOST an IPv4 address or [IPv6] (repeatable)\n"
+"      --control PATH      control socket (default: the policy's\n"
+"                          control_socket, /run/sensord/control.sock)\n"
 "      --home-net CIDR     a home network (repeatable); replaces the\n"
 "                          policy's home_nets\n"
 "      --sample N          meter 1 packet in N, counts scaled by N\n"
+"      --user NAME         live, started as root: once the captures are\n"
+"                          open, own the state directory and run as NAME\n"
+"                          with CAP_NET_RAW only\n"
 "      --summary FORMAT    after a replay print a summary: text (default)\n"
 "                          or json\n"
 "  -h, --help              this text\n"
@@ -158,6 +169,12 @@ parse_args(int argc, char **argv, struct sd_options *o)
 				    "prefix such as 10.0.0.0/8 or fd00::/8 "
 				    "(host bits must be zero)", optarg);
 			o->n_home++;
+			break;
+		case OPT_USER:
+			o->user = optarg;
+			break;
+		case OPT_CONTROL:
+			o->control = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -399,6 +416,37 @@ setup_detection(struct sensord *sd)
 		fatal("escalation table");
 }
 
+/*
+ * The control socket: bound before privileges are dropped, so that a
+ * daemon started as root can create it under /run; group sensord (when
+ * that group exists) may connect, mode 0660.
+ */
+static void
+setup_control(struct sensord *sd)
+{
+	const char *path = sd->opt.control != NULL ? sd->opt.control :
+	    sd->g->control_socket;
+	struct group *gr = getgrnam("sensord");
+	char err[512], dir[256];
+	const char *slash;
+
+	if (path[0] == '\0')
+		return;
+	if ((slash = strrchr(path, '/')) != NULL && slash != path &&
+	    (size_t)(slash - path) < sizeof(dir)) {
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+		(void)mkdir(dir, 0750);
+		if (gr != NULL && geteuid() == 0 &&
+		    chown(dir, (uid_t)-1, gr->gr_gid) != 0)
+			log_warn("%s: chown to group sensord", dir);
+	}
+	sd->ctl = ctl_open(path, gr != NULL ? gr->gr_gid : (gid_t)-1,
+	    sd_ctl_handle, sd, err, sizeof(err));
+	if (sd->ctl == NULL)
+		log_warnx("%s; running without a control socket", err);
+}
+
 static void
 save_baselines(struct sensord *sd)
 {
@@ -413,21 +461,12 @@ save_baselines(struct sensord *sd)
 static void
 setup_live(struct sensord *sd)
 {
-	char err[512];
-	size_t i;
-
 	sd->capcfg.snaplen = 262144;
 	sd->capcfg.buffer_bytes = 64 << 20;
 	sd->capcfg.timeout_ms = 100;
 	sd->capcfg.promisc = 1;
-	for (i = 0; i < sd->opt.n_ifaces; i++) {
-		sd->caps[i].fd = -1;
-		sd->caps[i].p = NULL;
-	}
-	sd->n_caps = sd->opt.n_ifaces;
-	if ((sd->ifmon = ifmon_new(err, sizeof(err))) == NULL)
-		log_warnx("%s; interfaces are polled on every tick instead",
-		    err);
+	/* Captures open as root, then the user switch: before any thread. */
+	sd_live_init(sd);
 }
 
 /*
@@ -508,6 +547,13 @@ main(int argc, char **argv)
 		return SD_EXIT_USAGE;
 	}
 	sd.is_live = sd.opt.n_ifaces != 0;
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		sd.started_us = (uint64_t)ts.tv_sec * 1000000u +
+		    (uint64_t)ts.tv_nsec / 1000u;
+	}
 
 	if ((sd.pol = load_policy(&sd.opt, &errs)) == NULL) {
 		log_perrs(&errs);
@@ -538,6 +584,11 @@ main(int argc, char **argv)
 		memcpy(&sd.seed64, fc.seed, sizeof(sd.seed64));
 		sd.seed64 ^= 0x9e3779b97f4a7c15ULL;
 	}
+	/* Privileged steps (control socket, captures, user switch) first. */
+	if (sd.is_live) {
+		setup_control(&sd);
+		setup_live(&sd);
+	}
 	setup_detection(&sd);
 	sd_capture_setup(&sd);
 	setup_exporters(&sd);
@@ -549,7 +600,6 @@ main(int argc, char **argv)
 	if (sd.is_live) {
 		struct timespec now;
 
-		setup_live(&sd);
 		clock_gettime(CLOCK_REALTIME, &now);
 		sd_clock_start(&sd, (uint64_t)now.tv_sec * 1000000u +
 		    (uint64_t)now.tv_nsec / 1000u);
@@ -559,6 +609,7 @@ main(int argc, char **argv)
 		sd_summary(&sd, sd.opt.summary_json);
 	}
 	save_baselines(&sd);
+	ctl_close(sd.ctl);
 	sd_capture_teardown(&sd);
 	for (i = 0; i < sd.n_xp; i++)
 		xp_free(sd.xp[i]);

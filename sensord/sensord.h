@@ -22,10 +22,12 @@
 #include "flowlog.h"
 #include "flowtab.h"
 #include "policy.h"
+#include "util.h"
 
 #define SD_MAX_INPUTS	64	/* -r files or -i interfaces */
 #define SD_MAX_EXPORT	8	/* flow export targets */
 #define SD_MAX_HOME	32	/* --home-net prefixes */
+#define SD_MAX_AUTO_NETS 64	/* home_nets = auto: prefixes kept */
 #define SD_BATCH	16	/* packets metered per ft_packet_batch() */
 
 /* Exit codes (documented in sensord(8) and --help). */
@@ -68,6 +70,9 @@ struct sd_options {
 	size_t		 n_exports;
 	struct cidr	 home[SD_MAX_HOME];		/* --home-net */
 	size_t		 n_home;
+	/* Live, started as root: switch to this user; NULL or "": stay. */
+	const char	*user;			/* --user, policy user */
+	const char	*control;		/* --control PATH */
 };
 
 struct sd_watch {
@@ -126,6 +131,15 @@ struct sensord {
 	size_t			 n_caps;
 	struct capture_config	 capcfg;
 	struct ifmon		*ifmon;
+	int			 sigfd;		/* signalfd, from sd_live_init */
+	/*
+	 * home_nets = auto: the prefixes configured on the capture
+	 * interfaces, refreshed by the live loop before each
+	 * sd_ifaces_changed(); auto_nets_gen is bumped when they change.
+	 */
+	struct cidr		 auto_nets[SD_MAX_AUTO_NETS];
+	size_t			 n_auto_nets;
+	uint64_t		 auto_nets_gen;
 };
 
 /* pipeline.c: the packet path, the record sinks and the 1 Hz tick. */
@@ -142,7 +156,13 @@ void	sd_flush(struct sensord *sd, enum end_reason why);
 /* replay.c: offline replay of pcap/pcapng files; returns an exit code. */
 int	sd_replay(struct sensord *sd);
 
-/* live.c: the live event loop; returns an exit code. */
+/*
+ * live.c: privileged start-up (signals blocked, captures opened, state
+ * directory given to opt.user, privileges dropped; before any thread
+ * exists; fatal on failure), then the live event loop (returns an exit
+ * code).
+ */
+void	sd_live_init(struct sensord *sd);
 int	sd_live(struct sensord *sd);
 void	sd_log_stats(struct sensord *sd);
 
