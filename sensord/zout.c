@@ -1,0 +1,351 @@
+/*
+ * zout.c: gzip members with libdeflate, a stored fallback, and a pool.
+ *
+ * Member formats (RFC 1952 section 2.3, RFC 1951 section 3.2.4):
+ *  - compressed: libdeflate_gzip_compress() output, as is;
+ *  - stored: a 10-byte header, deflate "no compression" blocks of at most
+ *    65535 bytes (1 byte BFINAL/BTYPE=00, LEN, NLEN, data), CRC-32 and
+ *    ISIZE.  Size: n + 18 + 5 * max(1, ceil(n / 65535)) = zout_bound(n);
+ *  - metadata: header with FLG.FCOMMENT, the comment, a NUL, the empty
+ *    fixed-Huffman final block (0x03 0x00), CRC-32 0, ISIZE 0.
+ *
+ * Compress or store: a chunk is first test-compressed on its first
+ * ZOUT_SAMPLE bytes; when that sample saves under ZOUT_MIN_SAVING_PCT the
+ * chunk is stored without compressing the rest (encrypted traffic costs a
+ * memcpy and a CRC, not a deflate pass).  Otherwise the whole chunk is
+ * compressed into a buffer sized to the required saving, and if it does not
+ * fit, stored after all.  Hence every member is <= zout_bound(n), and a
+ * compressed member always saves at least the minimum.
+ *
+ * The pool: one mutex, a FIFO of submitted jobs, two condition variables
+ * (work available, job done).  Workers pop a job, compress it outside the
+ * lock with their own zout_ctx, mark it done, broadcast.  The owner waits
+ * for a specific job; jobs may finish out of order, the owner decides the
+ * order in which results are written.  Compression is deterministic, so the
+ * output bytes do not depend on the thread count.
+ */
+#include <errno.h>
+#include <libdeflate.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zout.h"
+
+#define STORED_MAX	65535u
+#define GZ_HDR		10u
+#define GZ_TRAILER	8u
+
+struct zout_ctx {
+	struct libdeflate_compressor *c[ZOUT_MAX_LEVEL + 1];
+	uint8_t		*sample;	/* scratch for the test compression */
+};
+
+struct zout_worker {
+	struct zout	*z;
+	struct zout_ctx	*ctx;
+	pthread_t	 th;
+};
+
+struct zout {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv_work;
+	pthread_cond_t	 cv_done;
+	struct zout_job	*q_head, *q_tail;
+	int		 is_stopping;
+	unsigned	 nthreads;
+	struct zout_worker w[ZOUT_MAX_THREADS];
+	struct zout_ctx	*own;		/* nthreads == 0 */
+};
+
+static void
+put_le16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void
+put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static void
+gz_header(uint8_t *p, uint8_t flags)
+{
+	p[0] = 0x1f;
+	p[1] = 0x8b;
+	p[2] = 8;		/* CM = deflate */
+	p[3] = flags;
+	put_le32(p + 4, 0);	/* MTIME: none (files must not depend on it) */
+	p[8] = 0;		/* XFL */
+	p[9] = 3;		/* OS = Unix */
+}
+
+size_t
+zout_bound(size_t n)
+{
+	size_t blocks = n == 0 ? 1 : (n + STORED_MAX - 1) / STORED_MAX;
+
+	return n + GZ_HDR + GZ_TRAILER + 5 * blocks;
+}
+
+size_t
+zout_meta_size(size_t comment_len)
+{
+	return GZ_HDR + comment_len + 1 + 2 + GZ_TRAILER;
+}
+
+size_t
+zout_meta_member(uint8_t *out, const char *comment, size_t len)
+{
+	uint8_t *p = out;
+
+	gz_header(p, 0x10);		/* FLG.FCOMMENT */
+	p += GZ_HDR;
+	memcpy(p, comment, len);
+	p += len;
+	*p++ = 0;
+	*p++ = 0x03;			/* BFINAL=1, BTYPE=01, end-of-block */
+	*p++ = 0x00;
+	put_le32(p, 0);			/* CRC-32 of nothing */
+	put_le32(p + 4, 0);		/* ISIZE */
+	p += GZ_TRAILER;
+	return (size_t)(p - out);
+}
+
+static size_t
+store(const uint8_t *in, size_t n, uint8_t *out)
+{
+	uint8_t *p = out;
+	size_t off = 0, b;
+
+	gz_header(p, 0);
+	p += GZ_HDR;
+	do {
+		b = n - off > STORED_MAX ? STORED_MAX : n - off;
+		*p++ = off + b == n ? 1 : 0;	/* BFINAL, BTYPE=00 */
+		put_le16(p, (uint32_t)b);
+		put_le16(p + 2, (uint32_t)(~b & 0xffff));
+		p += 4;
+		memcpy(p, in + off, b);
+		p += b;
+		off += b;
+	} while (off < n);
+	put_le32(p, libdeflate_crc32(0, in, n));
+	put_le32(p + 4, (uint32_t)n);
+	p += GZ_TRAILER;
+	return (size_t)(p - out);
+}
+
+struct zout_ctx *
+zout_ctx_new(void)
+{
+	struct zout_ctx *zc;
+
+	if ((zc = calloc(1, sizeof(*zc))) == NULL)
+		return NULL;
+	if ((zc->sample = malloc(ZOUT_SAMPLE)) == NULL) {
+		free(zc);
+		return NULL;
+	}
+	return zc;
+}
+
+void
+zout_ctx_free(struct zout_ctx *zc)
+{
+	int i;
+
+	if (zc == NULL)
+		return;
+	for (i = 0; i <= ZOUT_MAX_LEVEL; i++)
+		libdeflate_free_compressor(zc->c[i]);
+	free(zc->sample);
+	free(zc);
+}
+
+/* Largest compressed size that still saves the minimum. */
+static size_t
+min_saving_cap(size_t n)
+{
+	return n - n * ZOUT_MIN_SAVING_PCT / 100 - 1;
+}
+
+size_t
+zout_member(struct zout_ctx *zc, int level, const uint8_t *in, size_t n,
+    uint8_t *out, int *is_stored)
+{
+	struct libdeflate_compressor *c;
+	size_t len, s;
+
+	*is_stored = 1;
+	if (level <= 0 || n < 64)
+		return store(in, n, out);
+	if (level > ZOUT_MAX_LEVEL)
+		level = ZOUT_MAX_LEVEL;
+	if ((c = zc->c[level]) == NULL &&
+	    (c = zc->c[level] = libdeflate_alloc_compressor(level)) == NULL)
+		return store(in, n, out);
+	if (n > 2 * ZOUT_SAMPLE) {
+		s = ZOUT_SAMPLE;
+		if (libdeflate_deflate_compress(c, in, s, zc->sample,
+		    min_saving_cap(s)) == 0)
+			return store(in, n, out);
+	}
+	len = libdeflate_gzip_compress(c, in, n, out, min_saving_cap(n));
+	if (len == 0)
+		return store(in, n, out);
+	*is_stored = 0;
+	return len;
+}
+
+static void
+run_job(struct zout_ctx *zc, struct zout_job *j)
+{
+	j->out_len = zout_member(zc, j->level, j->in, j->in_len, j->out,
+	    &j->is_stored);
+}
+
+static void *
+worker(void *arg)
+{
+	struct zout_worker *w = arg;
+	struct zout *z = w->z;
+	struct zout_job *j;
+
+	pthread_mutex_lock(&z->mu);
+	for (;;) {
+		while (z->q_head == NULL && !z->is_stopping)
+			pthread_cond_wait(&z->cv_work, &z->mu);
+		if (z->q_head == NULL)
+			break;
+		j = z->q_head;
+		z->q_head = j->next;
+		if (z->q_head == NULL)
+			z->q_tail = NULL;
+		pthread_mutex_unlock(&z->mu);
+		run_job(w->ctx, j);
+		pthread_mutex_lock(&z->mu);
+		j->is_done = 1;
+		pthread_cond_broadcast(&z->cv_done);
+	}
+	pthread_mutex_unlock(&z->mu);
+	return NULL;
+}
+
+struct zout *
+zout_new(unsigned nthreads)
+{
+	struct zout *z;
+	unsigned i;
+
+	if (nthreads > ZOUT_MAX_THREADS) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((z = calloc(1, sizeof(*z))) == NULL)
+		return NULL;
+	pthread_mutex_init(&z->mu, NULL);
+	pthread_cond_init(&z->cv_work, NULL);
+	pthread_cond_init(&z->cv_done, NULL);
+	if (nthreads == 0) {
+		if ((z->own = zout_ctx_new()) == NULL)
+			goto fail;
+		return z;
+	}
+	for (i = 0; i < nthreads; i++) {
+		z->w[i].z = z;
+		if ((z->w[i].ctx = zout_ctx_new()) == NULL)
+			goto fail;
+	}
+	for (i = 0; i < nthreads; i++) {
+		if (pthread_create(&z->w[i].th, NULL, worker, &z->w[i]) != 0) {
+			zout_free(z);
+			errno = EAGAIN;
+			return NULL;
+		}
+		z->nthreads = i + 1;
+	}
+	return z;
+fail:
+	zout_free(z);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void
+zout_free(struct zout *z)
+{
+	unsigned i;
+
+	if (z == NULL)
+		return;
+	pthread_mutex_lock(&z->mu);
+	z->is_stopping = 1;
+	pthread_cond_broadcast(&z->cv_work);
+	pthread_mutex_unlock(&z->mu);
+	for (i = 0; i < z->nthreads; i++)
+		pthread_join(z->w[i].th, NULL);
+	for (i = 0; i < ZOUT_MAX_THREADS; i++)
+		zout_ctx_free(z->w[i].ctx);
+	zout_ctx_free(z->own);
+	pthread_cond_destroy(&z->cv_work);
+	pthread_cond_destroy(&z->cv_done);
+	pthread_mutex_destroy(&z->mu);
+	free(z);
+}
+
+void
+zout_submit(struct zout *z, struct zout_job *j)
+{
+	j->is_done = 0;
+	j->next = NULL;
+	if (z->nthreads == 0) {
+		run_job(z->own, j);
+		j->is_done = 1;
+		return;
+	}
+	pthread_mutex_lock(&z->mu);
+	if (z->q_tail != NULL)
+		z->q_tail->next = j;
+	else
+		z->q_head = j;
+	z->q_tail = j;
+	pthread_cond_signal(&z->cv_work);
+	pthread_mutex_unlock(&z->mu);
+}
+
+void
+zout_wait(struct zout *z, struct zout_job *j)
+{
+	if (z->nthreads == 0)
+		return;
+	pthread_mutex_lock(&z->mu);
+	while (!j->is_done)
+		pthread_cond_wait(&z->cv_done, &z->mu);
+	pthread_mutex_unlock(&z->mu);
+}
+
+int
+zout_is_done(struct zout *z, struct zout_job *j)
+{
+	int done;
+
+	if (z->nthreads == 0)
+		return j->is_done;
+	pthread_mutex_lock(&z->mu);
+	done = j->is_done;
+	pthread_mutex_unlock(&z->mu);
+	return done;
+}
+
+unsigned
+zout_threads(const struct zout *z)
+{
+	return z->nthreads;
+}
