@@ -325,7 +325,7 @@ main(int argc, char **argv)
 	/* Command options may come before or after the positional argument. */
 	argc -= optind;
 	argv += optind;
-	optind = 1;
+	optind = 0;		/* 0: glibc re-initialises (the + above) */
 	while ((ch = getopt_long(argc, argv, "o:", cmd_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
