@@ -105,7 +105,8 @@ tests-build: $(BINS) $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAY)
 BUILD_DEBS := build-essential pkg-config libpcap-dev libnl-3-dev \
 	      libnl-route-3-dev zlib1g-dev libdeflate-dev
 TEST_DEBS  := tshark tcpdump nfdump softflowd nmap tcpreplay iproute2 jq \
-	      clang libclang-rt-14-dev curl python3 procps gzip time
+	      clang libclang-rt-14-dev curl python3 procps gzip time \
+	      iputils-ping
 APT	:= DEBIAN_FRONTEND=noninteractive apt-get
 
 deps:
