@@ -70,6 +70,11 @@
 #include "util.h"
 #include "zout.h"
 
+/* The Makefile defines it; its fuzz build does not. */
+#ifndef SENSORD_VERSION
+#define SENSORD_VERSION	"unknown"
+#endif
+
 #define SP_QMAX		4		/* members in flight per capture */
 #define SP_FILE_MAX	64		/* a file name, with suffixes */
 #define SP_REL_MAX	(SP_FILE_MAX + 16)	/* "quarantine/" + a name */
