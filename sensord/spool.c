@@ -1190,10 +1190,16 @@ cap_fill_reserve(struct spool *sp, struct sp_cap *c, size_t add)
 	/* Grow by doubling, but never past the largest chunk we build. */
 	most = sp->cfg.chunk_bytes + PCAPFMT_GHDR_LEN + PCAPFMT_RHDR_LEN +
 	    c->lim.snaplen;
+	if (need > most) {
+		/* A chunk that could not be sealed (no memory for its
+		 * member): refuse rather than grow without bound. */
+		errno = ENOMEM;
+		return -1;
+	}
 	nc = m->raw_cap ? m->raw_cap : SP_FILL_INIT;
 	while (nc < need)
 		nc *= 2;
-	if (nc > most && need <= most)
+	if (nc > most)
 		nc = most;
 	if ((nr = realloc(m->raw, nc)) == NULL)
 		return -1;

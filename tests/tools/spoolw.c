@@ -90,6 +90,7 @@ main(int argc, char **argv)
 	struct writer *w;
 	double t0, t1;
 	pcap_t *p;
+	struct timespec pause = { 0, 50000 };
 
 	writer_config_defaults(&cfg);
 	spool_limits_defaults(&lim);
@@ -186,7 +187,7 @@ main(int argc, char **argv)
 			while (writer_submit_pkt(w, 0, ts, data, ph->caplen,
 			    ph->len) != 0 && errno == EAGAIN &&
 			    !cfg.is_inline)
-				writer_flush(w);
+				nanosleep(&pause, NULL);
 			n_in++;
 			bytes_in += ph->caplen + 16;
 		}
