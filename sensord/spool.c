@@ -184,7 +184,7 @@ struct sp_cap {
 	/* Suspension. */
 	int		 is_suspended;
 	enum spool_why	 why;
-	int		 is_write_failed;	/* a member is waiting to retry */
+	int		 is_write_failed;	/* a member waits for a retry */
 	int		 may_probe;	/* try one real write (write errors) */
 	uint64_t	 drop_at_suspend;
 	char		 meta_text[SP_META_MAX];
@@ -951,8 +951,8 @@ chain_load(struct spool *sp, struct sp_host *h)
 			(void)cur_skip(&c, 1);
 		}
 	}
-	if (!h->has_last &&
-	    (fd = openat(dfd, f->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
+	if (!h->has_last && (fd = openat(dfd, f->name, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) >= 0) {
 		sha256_init(&s);
 		while ((n = read(fd, buf, sizeof(buf))) > 0)
 			sha256_update(&s, buf, (size_t)n);
@@ -1428,7 +1428,7 @@ cap_close_file(struct spool *sp, struct sp_cap *c, enum spool_why why)
 	emit(sp, &ev);
 }
 
-/* ---- caps ----------------------------------------------------------------- */
+/* ---- caps ---------------------------------------------------------- */
 
 static int
 avail_refresh(struct spool *sp)
@@ -1465,7 +1465,8 @@ cap_admit(struct spool *sp, struct sp_cap *c, size_t add)
 		pf = cap_file_proj(c, add, is_new);
 		res = pf + sc_bound(cap_n_members(c, is_new, add));
 		if (!is_resolved && !is_new && c->q_n > 0 &&
-		    (pf > c->lim.file_size || h->bytes + res > c->lim.host_cap ||
+		    (pf > c->lim.file_size ||
+		    h->bytes + res > c->lim.host_cap ||
 		    (sp->cfg.global_cap > 0 && sp->closed_bytes +
 		    sp->open_reserved - c->reserved + res >
 		    sp->cfg.global_cap))) {
@@ -1507,8 +1508,8 @@ cap_admit(struct spool *sp, struct sp_cap *c, size_t add)
 				return -1;
 			}
 			est = sp->avail + sp->freed_since;
-			est = est > sp->written_since ? est - sp->written_since :
-			    0;
+			est = est > sp->written_since ?
+			    est - sp->written_since : 0;
 			/* Reserved but not yet written, by every capture. */
 			unwritten = (sp->open_reserved - c->reserved -
 			    (sp->open_disk - (is_new ? 0 : c->disk))) +
@@ -2016,7 +2017,8 @@ recover(struct spool *sp, struct sp_host *h, int dfd, const char *name,
 		free(sc.idx);
 		return;
 	}
-	if (sc.pkts == 0 || (kind == 0 && sc.good_end != (uint64_t)st.st_size)) {
+	if (sc.pkts == 0 ||
+	    (kind == 0 && sc.good_end != (uint64_t)st.st_size)) {
 		close(fd);
 		quarantine(sp, h, dfd, name, (uint64_t)st.st_size);
 		free(sc.idx);

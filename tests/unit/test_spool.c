@@ -224,7 +224,8 @@ readback(const char *path, struct rb *rb, uint32_t snaplen, int is_random,
 		pkt_fill(want, id, wl, is_random);
 		ts = (uint64_t)ph->ts.tv_sec * SEC + (uint64_t)ph->ts.tv_usec;
 		t = is_nsec ? pkt_ts(id) : pkt_ts(id) / 1000 * 1000;
-		if (ph->len != wl || ph->caplen != (wl < snaplen ? wl : snaplen) ||
+		if (ph->len != wl ||
+		    ph->caplen != (wl < snaplen ? wl : snaplen) ||
 		    memcmp(data, want, ph->caplen) != 0 || ts != t)
 			rb->n_bad++;
 		if (rb->n < RB_MAX) {
@@ -455,7 +456,8 @@ t_basic(int is_nsec)
 		b = slurp(path, &len);
 		T_OK(b != NULL && len > 100 && b[3] == 0x10 &&
 		    memmem(b, 600, "event_id=42\n", 12) != NULL &&
-		    memmem(b, 600, "reason=new \"peers\"?burst\n", 25) != NULL &&
+		    memmem(b, 600, "reason=new \"peers\"?burst\n",
+		    25) != NULL &&
 		    memmem(b, 600, "host=192.0.2.1\n", 15) != NULL,
 		    "first gzip member's comment holds host and trigger");
 		free(b);
