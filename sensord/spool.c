@@ -28,6 +28,9 @@
  * real compressed size of the members not yet written: before rotating or
  * deleting we first wait for those members, so at decision time the slack
  * is at most one member (the chunk being filled, counted uncompressed).
+ * The file cap counts the .pcap.gz alone; the host and global caps count
+ * files and sidecars (and quarantined leftovers, which go first: they are
+ * the oldest), so `du` of a host directory never exceeds its cap.
  * Disk usage comes from the catalogue, seeded by the start-up scan and
  * kept by our own writes and deletes; statfs(2) is read at most once per
  * written chunk or tick (never after each delete: it may lag behind
@@ -44,9 +47,10 @@
  * file that does not even start right goes to quarantine/.  Nothing already
  * closed is ever deleted except by a cap.
  *
- * Cost per packet: a bounds check, a few additions and one memcpy into the
- * chunk.  Per chunk: one compression, one pwrite, SHA-256 of the output.
- * Per file: three fsyncs (data, directory, sidecar) and two renames.
+ * Cost per packet: the projection (a few additions), one memcpy into the
+ * chunk.  Per chunk: one compression, one pwrite, SHA-256 of the output,
+ * at most one statfs.  Per file: fdatasync of the data, fsync of the
+ * sidecar, three directory fsyncs (create, rename, sidecar rename).
  */
 #include <dirent.h>
 #include <errno.h>
