@@ -222,10 +222,15 @@ struct spool {
 	uint64_t	 freed_since;
 	int		 is_avail_stale;
 	size_t		 n_pending;
+	/* Sealed members not yet written, all captures: bounds the memory
+	 * the pool can hold (each is up to 2 x chunk_bytes). */
+	size_t		 n_inflight;
+	size_t		 inflight_max;
 	/* Counters. */
 	_Atomic uint64_t st_bytes_on_disk, st_files, st_hosts, st_closed,
 			 st_deleted, st_write_errors, st_recovered,
-			 st_quarantined, st_statfs, st_pending;
+			 st_quarantined, st_statfs, st_pending,
+			 st_inflight_peak;
 };
 
 static void	cap_recalc(struct spool *, struct sp_cap *);
@@ -1138,6 +1143,7 @@ cap_pump(struct spool *sp, struct sp_cap *c, int block)
 		c->q[c->q_head] = NULL;
 		c->q_head = (c->q_head + 1) % SP_QMAX;
 		c->q_n--;
+		sp->n_inflight--;
 		member_free(m);
 		cap_recalc(sp, c);
 	}
@@ -1159,6 +1165,8 @@ cap_seal(struct spool *sp, struct sp_cap *c)
 		return 0;
 	if (c->q_n == SP_QMAX && cap_pump(sp, c, 1) != 0)
 		return -1;
+	if (sp->n_inflight >= sp->inflight_max)
+		spool_sync(sp);		/* everyone's members to disk first */
 	if ((m->gz = malloc(zout_bound(m->raw_len))) == NULL)
 		return -1;
 	m->job.in = m->raw;
@@ -1168,6 +1176,9 @@ cap_seal(struct spool *sp, struct sp_cap *c)
 	zout_submit(sp->z, &m->job);
 	c->q[(c->q_head + c->q_n) % SP_QMAX] = m;
 	c->q_n++;
+	sp->n_inflight++;
+	if (sp->n_inflight > CTR_GET(sp->st_inflight_peak))
+		CTR_SET(sp->st_inflight_peak, sp->n_inflight);
 	c->fill = NULL;
 	cap_recalc(sp, c);
 	/* A chunk's worth was written (or is about to be): fresh statfs. */
@@ -1302,6 +1313,7 @@ cap_drop_members(struct spool *sp, struct sp_cap *c)
 		zout_wait(sp->z, &m->job);
 		CTR_ADD(sp->ctr[c->slot].drop_write, m->pkts);
 		member_free(m);
+		sp->n_inflight--;
 	}
 	c->q_n = c->q_head = 0;
 	if (c->fill != NULL) {
@@ -1800,6 +1812,8 @@ spool_get_stats(const struct spool *sp, struct spool_stats *st)
 	st->quarantined = CTR_GET(sp->st_quarantined);
 	st->statfs_calls = CTR_GET(sp->st_statfs);
 	st->sidecar_pending = CTR_GET(sp->st_pending);
+	st->inflight_peak = CTR_GET(sp->st_inflight_peak);
+	st->inflight_max = sp->inflight_max;
 }
 
 /* ---- start-up scan ---------------------------------------------------- */
@@ -2285,6 +2299,7 @@ spool_new(const struct spool_config *cfg)
 		goto fail;
 	sp->next_id = 1;
 	sp->is_avail_stale = 1;
+	sp->inflight_max = 2 * (size_t)cfg->zthreads + 2;
 	sfd = open(cfg->statedir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sfd < 0)
 		goto fail;

@@ -148,6 +148,8 @@ struct spool_stats {
 	uint64_t	quarantined;
 	uint64_t	statfs_calls;
 	uint64_t	sidecar_pending; /* sidecars waiting for a retry */
+	uint64_t	inflight_peak;	/* most members compressed at once */
+	uint64_t	inflight_max;	/* its bound: 2 x zthreads + 2 */
 };
 
 struct spool;
@@ -179,7 +181,9 @@ int	spool_close(struct spool *sp, uint32_t slot);
 /*
  * One packet for the slot's capture (data cut to the snaplen).  0 when it
  * was accepted, -1 when dropped (counted): ENOENT (slot not open),
- * EAGAIN (suspended), E2BIG (larger than an empty file), EOVERFLOW (time).
+ * EAGAIN (suspended), E2BIG (larger than an empty file), EOVERFLOW (time
+ * after 2106), ENOMEM.  Memory: each open capture holds one chunk of up to
+ * chunk_bytes; the pool holds at most 2 x zthreads + 2 sealed members.
  */
 int	spool_pkt(struct spool *sp, uint32_t slot, uint64_t ts_ns,
 	    const uint8_t *data, uint32_t caplen, uint32_t wirelen);

@@ -1356,6 +1356,60 @@ t_crash(void)
 	unlink(saved);
 }
 
+/* ---- 11: many hosts on the pool: bounded memory, nothing lost ------ */
+
+static void
+t_pool_bound(void)
+{
+	static const uint8_t base[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
+	    0xff, 198, 51, 100, 0 };
+	char dir[256];
+	struct spool_config cfg;
+	struct spool_limits lim;
+	struct spool_slot_stats ss;
+	struct spool_stats st;
+	struct spool *sp;
+	uint8_t pkt[2048], addr[16];
+	uint64_t total = 0, closed_pkts = 0;
+	uint32_t i, h;
+	int k, e0 = n_ev;
+
+	snprintf(dir, sizeof(dir), "%s/pool", root);
+	mkdir_p(dir);
+	cfg_init(&cfg, dir);
+	cfg.chunk_bytes = 8192;
+	cfg.zthreads = 2;
+	lim_init(&lim);
+	lim.snaplen = 2048;
+	lim.file_size = 200000;
+	sp = spool_new(&cfg);
+	for (h = 0; h < 8; h++) {
+		memcpy(addr, base, 16);
+		addr[15] = (uint8_t)(h + 1);
+		spool_open(sp, h, addr, &lim, NULL);
+	}
+	for (i = 0; i < 16000; i++) {
+		pkt_fill(pkt, i, pkt_len(i), i % 4 == 0);
+		spool_pkt(sp, i % 8, pkt_ts(i), pkt, pkt_len(i), pkt_len(i));
+	}
+	for (h = 0; h < 8; h++) {
+		spool_slot_stats(sp, h, &ss);
+		total += ss.pkts_written;
+		spool_close(sp, h);
+	}
+	spool_get_stats(sp, &st);
+	T_OK(st.inflight_peak > 2 && st.inflight_peak <= st.inflight_max,
+	    "8 hosts on 2 threads: at most %llu members in flight (peak %llu)",
+	    (unsigned long long)st.inflight_max,
+	    (unsigned long long)st.inflight_peak);
+	for (k = e0; k < n_ev; k++)
+		if (evs[k].type == SPOOL_EV_FILE_CLOSED)
+			closed_pkts += evs[k].packets;
+	T_EQ_U64(total, 16000, "every packet accepted");
+	T_EQ_U64(closed_pkts, 16000, "and in a closed file");
+	spool_free(sp);
+}
+
 /* ---- names --------------------------------------------------------------- */
 
 static void
@@ -1401,6 +1455,7 @@ main(int argc, char **argv)
 	RUN(t_min_free());
 	RUN(t_recover());
 	RUN(t_crash());
+	RUN(t_pool_bound());
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", root);
