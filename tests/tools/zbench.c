@@ -87,11 +87,13 @@ text_payload(uint8_t *p, size_t n)
 	size_t off = 0, w;
 
 	while (off < n) {
-		const char *s = words[rnd() % (sizeof(words) / sizeof(words[0]))];
+		const char *s = words[rnd() %
+		    (sizeof(words) / sizeof(words[0]))];
 		char num[24];
 
 		if (rnd() % 8 == 0) {
-			snprintf(num, sizeof(num), "%u", (unsigned)(rnd() % 100000));
+			snprintf(num, sizeof(num), "%u",
+			    (unsigned)(rnd() % 100000));
 			s = num;
 		}
 		w = strlen(s);
@@ -311,7 +313,7 @@ main(int argc, char **argv)
 		return run(argc, argv);
 	if (argc == 3 && strcmp(argv[1], "sha") == 0)
 		return sha(argv[2]);
-	fprintf(stderr, "usage: zbench gen OUT MB [seed [gap_us]] | run IN [-t n]"
-	    " [-l level] [-c KiB] [-o OUT] | sha IN\n");
+	fprintf(stderr, "usage: zbench gen OUT MB [seed [gap_us]] | "
+	    "run IN [-t n] [-l level] [-c KiB] [-o OUT] | sha IN\n");
 	return 2;
 }
