@@ -148,6 +148,7 @@ bench-run: $(BINS) $(TOOL_BINS)
 
 FO	:= build-fuzz
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+	       -DSENSORD_VERSION='"$(VERSION)"' \
 	       $(PKG_CFLAGS) -D_GNU_SOURCE -Isensord
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FO)/%,$(FUZZ_SRCS))
 
