@@ -49,3 +49,9 @@ small_policy() {
 		printf '%s\n' "$@"
 	} >"$dir/default.conf"
 }
+
+# jq_has 'COND' FILE_OR_-: some JSON value of the input satisfies COND.
+# (jq -e alone judges only the last output, so it cannot say "any".)
+jq_has() {
+	jq -s -e "any(.[]; $1)" "${2:--}" >/dev/null 2>&1
+}
