@@ -188,8 +188,11 @@ sd_clock_start(struct sensord *sd, uint64_t first_us)
 
 /*
  * Record sinks of the flow table.  With 1-in-N sampling the counts are
- * scaled here, once, so the flow log, the exporters and the detectors all
- * see the same estimate of the real traffic.
+ * scaled here, once, so the flow log and the detectors see the same
+ * estimate of the real traffic.  The exporters get the counts as metered:
+ * they announce the interval (v5 header, v9/IPFIX sampling options) and a
+ * collector scales by it (nfdump does), so scaled counts would be counted
+ * N times over.
  */
 static void
 sd_conv_start(void *arg, const struct convrec *cr)
@@ -203,6 +206,7 @@ static void
 sd_conv_record(void *arg, const struct convrec *cr)
 {
 	struct sensord *sd = arg;
+	const struct convrec *metered = cr;
 	struct convrec scaled;
 	size_t i;
 
@@ -216,7 +220,7 @@ sd_conv_record(void *arg, const struct convrec *cr)
 	}
 	flowlog_write(sd->fl, cr);
 	for (i = 0; i < sd->n_xp; i++)
-		xp_record(sd->xp[i], cr, sd->now_us);
+		xp_record(sd->xp[i], metered, sd->now_us);
 	host_conv_record(sd->ht, cr, sd->now_us);
 }
 
