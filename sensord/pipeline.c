@@ -44,23 +44,21 @@ proto_bucket(uint8_t proto)
 }
 
 /*
- * 1-in-N packet sampling for metering (sFlow's idea): a xorshift draw per
- * packet keeps the choice unbiased by traffic periodicity, and the fixed
- * seed keeps replay deterministic.  Counts are scaled by N when records
- * leave the flow engine.
+ * 1-in-N packet sampling for metering (sFlow's idea, NetFlow's
+ * "deterministic" mode): systematic count-based, every Nth IP packet, which
+ * is exactly what the exporters announce (v9 SAMPLING_ALGORITHM 1, PSAMP
+ * samplingPacketInterval 1 / samplingPacketSpace N-1), so a collector
+ * scales by the right model.  Counts are scaled by N once, for the flow
+ * log and the detectors; exporters send the metered counts.
  */
 static int
 sample_skip(struct sensord *sd)
 {
-	uint32_t x = sd->sample_ctr;
-
 	if (sd->opt.sample_n <= 1)
 		return 0;
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	sd->sample_ctr = x;
-	return x % sd->opt.sample_n != 0;
+	if (++sd->sample_ctr >= sd->opt.sample_n)
+		sd->sample_ctr = 0;
+	return sd->sample_ctr != 0;
 }
 
 /* Our own export datagrams are never metered (no feedback loop). */

@@ -577,7 +577,6 @@ main(int argc, char **argv)
 	if (sd.is_live &&
 	    getrandom(fc.seed, sizeof(fc.seed), 0) != (ssize_t)sizeof(fc.seed))
 		fatal("getrandom");
-	sd.sample_ctr = 0x9e3779b9u;
 	make_dir(sd.opt.state_dir);
 	sd.seed64 = 0x5ead5eedULL;
 	if (sd.is_live) {
