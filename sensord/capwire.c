@@ -229,7 +229,6 @@ sd_capture_event(struct sensord *sd, const struct esc_event *ev,
 	struct spool_trigger trig;
 	struct pretrig_snap *pre = NULL;
 	char host[ADDR_STRLEN];
-	const char *dot;
 	uint32_t ws;
 
 	if (sd->wr == NULL || ev->slot < 0)
@@ -254,15 +253,9 @@ sd_capture_event(struct sensord *sd, const struct esc_event *ev,
 	memset(&trig, 0, sizeof(trig));
 	trig.event_id = ev->trigger_id != 0 ? ev->trigger_id : event_id;
 	util_strlcpy(trig.reason, ev->reason, sizeof(trig.reason));
-	/* "dst_ports.10m 506 > 500 (absolute)": metric, value, threshold. */
-	if ((dot = strchr(ev->reason, '.')) != NULL &&
-	    (size_t)(dot - ev->reason) < sizeof(trig.metric)) {
-		memcpy(trig.metric, ev->reason, (size_t)(dot - ev->reason));
-		(void)sscanf(dot, "%*s %lf > %lf", &trig.value,
-		    &trig.threshold);
-	} else
-		util_strlcpy(trig.metric, ev->manual ? "manual" : "", 
-		    sizeof(trig.metric));
+	util_strlcpy(trig.metric, ev->metric, sizeof(trig.metric));
+	trig.value = ev->value;
+	trig.threshold = ev->threshold;
 	slot_filter(sd, ev->slot, ph, host);
 	if (sd->pt != NULL && (ws = watch_slot(sd, ev->addr)) != WATCH_EMPTY)
 		pre = pretrig_take(sd->pt, ws, sd->now_us * 1000u);

@@ -136,6 +136,9 @@ sd_host_event(void *arg, const struct host_event *he)
 		rq.pol = &ep;
 		rq.now_us = he->ts_us;
 		rq.reason = reason;
+		rq.metric = bl_metric_name((enum bl_metric)he->metric);
+		rq.value = he->value;
+		rq.threshold = he->threshold;
 		/* The breach line is written next; its id is the trigger. */
 		rq.trigger_id = events_last_id(sd->ev) + 1;
 		res = esc_request(sd->esc, &rq, collect, &p);

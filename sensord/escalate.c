@@ -25,6 +25,9 @@ struct esc_entry {
 	uint64_t	until_us;	/* deadline of the current state */
 	uint64_t	queued_seq;	/* FIFO order while queued */
 	uint64_t	trigger_id;
+	char		metric[32];
+	double		value;
+	double		threshold;
 	struct esc_policy pol;
 	uint64_t	for_us;
 	char		reason[ESC_REASON_MAX];
@@ -135,6 +138,9 @@ emit_ev(const struct esc_entry *x, enum esc_event_type type, uint64_t now,
 	ev.uid = x->uid;
 	ev.trigger_id = x->trigger_id;
 	util_strlcpy(ev.reason, x->reason, sizeof(ev.reason));
+	util_strlcpy(ev.metric, x->metric, sizeof(ev.metric));
+	ev.value = x->value;
+	ev.threshold = x->threshold;
 	if (emit != NULL)
 		emit(arg, &ev);
 }
@@ -216,6 +222,10 @@ esc_request(struct esc_table *et, const struct esc_request *rq,
 	x->slot = -1;
 	util_strlcpy(x->reason, rq->reason != NULL ? rq->reason : "",
 	    sizeof(x->reason));
+	util_strlcpy(x->metric, rq->metric != NULL ? rq->metric :
+	    (rq->manual ? "manual" : ""), sizeof(x->metric));
+	x->value = rq->value;
+	x->threshold = rq->threshold;
 	if ((slot = alloc_slot(et)) >= 0) {
 		start(et, x, slot, rq->now_us, emit, arg);
 		return ESC_R_ESCALATED;

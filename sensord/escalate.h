@@ -67,6 +67,9 @@ struct esc_event {
 	uint32_t	uid;		/* who, when manual */
 	uint64_t	trigger_id;	/* event id of the breach, 0 if none */
 	char		reason[ESC_REASON_MAX];
+	char		metric[32];	/* the breach that triggered it */
+	double		value;
+	double		threshold;
 };
 
 typedef void esc_emit_fn(void *arg, const struct esc_event *ev);
@@ -80,6 +83,9 @@ struct esc_request {
 	uint32_t		 uid;
 	uint64_t		 trigger_id;
 	const char		*reason;
+	const char		*metric;	/* NULL for manual requests */
+	double			 value;
+	double			 threshold;
 };
 
 struct esc_host_info {
