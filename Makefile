@@ -180,9 +180,10 @@ fuzz-run: $(FUZZ_BINS)
 
 lint:
 	clang-format --dry-run --Werror sensord/*.c sensord/*.h
-	cppcheck --quiet --error-exitcode=1 --std=c11 \
+	cppcheck --quiet --error-exitcode=1 --std=c11 -D_GNU_SOURCE \
 	    --enable=warning,portability,performance \
-	    --suppress=missingIncludeSystem -Isensord sensord
+	    --suppress=missingIncludeSystem \
+	    --suppressions-list=tests/cppcheck.supp -Isensord sensord
 
 install: $(BINS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
