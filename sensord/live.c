@@ -598,6 +598,8 @@ sd_live(struct sensord *sd)
 	live_drain(sd);
 	for (i = 0; i < sd->n_caps; i++)
 		capture_close(&sd->caps[i]);
+	/* No deadline any more: every last record must reach the disk. */
+	flowlog_set_lossless(sd->fl, 1);
 	sd_flush(sd, END_SHUTDOWN);
 	sd_log_stats(sd);
 	close(tfd);
