@@ -233,7 +233,8 @@ live_sync_one(struct sensord *sd, size_t i, int may_open)
 	return 1;
 }
 
-static void
+/* 1 when an interface changed state. */
+static int
 live_sync_ifaces(struct sensord *sd, int may_open)
 {
 	size_t i;
@@ -241,8 +242,7 @@ live_sync_ifaces(struct sensord *sd, int may_open)
 
 	for (i = 0; i < sd->n_caps; i++)
 		changed |= live_sync_one(sd, i, may_open);
-	if (changed)
-		live_status(sd);
+	return changed;
 }
 
 /*
@@ -390,7 +390,7 @@ sd_live_init(struct sensord *sd)
 	if ((sd->ifmon = ifmon_new(err, sizeof(err))) == NULL)
 		log_warnx("%s; interface changes are noticed by read errors "
 		    "only", err);
-	live_sync_ifaces(sd, 1);
+	(void)live_sync_ifaces(sd, 1);
 	live_auto_nets(sd);
 	live_drop_privileges(sd);
 }
@@ -524,6 +524,7 @@ sd_live(struct sensord *sd)
 	sd->next_tick_us = (sd->now_us / 1000000 + 1) * 1000000;
 	log_info("started: capturing on %zu of %zu interface(s)",
 	    live_n_capturing(sd), sd->n_caps);
+	/* READY=1 first: STATUS= before it would read as start-up progress. */
 	(void)sdn_send("READY=1");
 	live_status(sd);
 	if (wd_usec != 0)
@@ -560,7 +561,8 @@ sd_live(struct sensord *sd)
 		if (sd->ifmon != NULL &&
 		    ifmon_generation(sd->ifmon) != seen_gen) {
 			seen_gen = ifmon_generation(sd->ifmon);
-			live_sync_ifaces(sd, 0);
+			if (live_sync_ifaces(sd, 0))
+				live_status(sd);
 			live_auto_nets(sd);
 			sd_ifaces_changed(sd);
 		}
@@ -582,7 +584,8 @@ sd_live(struct sensord *sd)
 			sd_tick(sd, w);
 		nl_ok = 1;
 		/* Reopen interfaces that came back (or retry). */
-		live_sync_ifaces(sd, 1);
+		if (live_sync_ifaces(sd, 1))
+			next_status = 0;
 		t = clock_us(CLOCK_MONOTONIC);
 		if (wd_usec != 0 && t - last_wd >= wd_usec / 2) {
 			(void)sdn_send("WATCHDOG=1");

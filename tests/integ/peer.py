@@ -84,10 +84,13 @@ def ping(dst, n, ident):
 
 
 def notify_listen(path, out, secs):
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+    if path.startswith("@"):
+        path = "\0" + path[1:]          # abstract, as sd_notify(3) says
+    else:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     s.bind(path)
     end = time.monotonic() + float(secs)
