@@ -7,7 +7,7 @@
 # it.  Checked: READY=1 first, WATCHDOG=1 about every WATCHDOG_USEC / 2,
 # RELOADING=1 then READY=1 around SIGHUP, STOPPING=1 last, exit 0; no
 # watchdog pings when WATCHDOG_PID names another process; an abstract
-# socket (@name) works too.
+# socket (@name) works too, and SIGINT stops it as SIGTERM does.
 source "$TOP/tests/lib/lib.sh"
 source "$TOP/tests/lib/netns.sh"
 ns_init
@@ -86,10 +86,10 @@ check "READY=1 over an abstract socket" wait_file_re 15 "$OUT" $'\tREADY=1'
 sleep 2.5
 eq "no WATCHDOG=1 when WATCHDOG_PID is another process" \
     "$(grep -c $'\tWATCHDOG=1' "$OUT")" 0
-kill -TERM "$SPID"
+kill -INT "$SPID"	# SIGINT stops it as SIGTERM does
 wait_for 15 bash -c "! kill -0 $SPID 2>/dev/null"
 wait "$SPID"
-eq "exit status" "$?" 0
+eq "exit status after SIGINT" "$?" 0
 wait_for 5 bash -c "! kill -0 $LPID 2>/dev/null"
 check "STOPPING=1 over the abstract socket" grep -q $'\tSTOPPING=1' "$OUT"
 exit 0
