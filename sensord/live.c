@@ -425,9 +425,16 @@ sd_live_init(struct sensord *sd)
 	if ((sd->sigfd = live_signals()) < 0)
 		fatal("signalfd");
 	for (i = 0; i < sd->opt.n_ifaces; i++) {
+		size_t j;
+
 		if (strlen(sd->opt.ifaces[i]) >= IF_NAMESIZE)
 			fatalx("%s: interface name too long (max %d bytes)",
 			    sd->opt.ifaces[i], IF_NAMESIZE - 1);
+		/* Twice the same interface would meter every packet twice. */
+		for (j = 0; j < i; j++)
+			if (strcmp(sd->opt.ifaces[i], sd->opt.ifaces[j]) == 0)
+				fatalx("%s: interface given twice",
+				    sd->opt.ifaces[i]);
 		capture_init(&sd->caps[i], sd->opt.ifaces[i], (uint8_t)i);
 		sd->cap_state[i] = LIF_NEW;
 	}

@@ -133,6 +133,8 @@ else
 fi
 sleep 0.5
 check "still running after the rejected reload" alive
+eq "the broken policy was not reported as loaded" \
+    "$(log_since "$m" | grep -c 'reloaded')" 0
 cp "$T/default.conf.good" "$T/policy/default.conf"
 kill -HUP "$SPID"
 sleep 0.5

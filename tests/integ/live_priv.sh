@@ -38,6 +38,7 @@ mkdir -p "$T/s3/flows" && chmod 750 "$T/s3/flows"
 refuse root-left-flows 's3/flows: not writable by user nobody .*chown -R nobody: ' \
     -i lo -D "$T/s3" --user nobody
 refuse long-name 'interface name too long' -i sdt-name-too-long-for-linux -D "$T/s4"
+refuse twice 'lo: interface given twice' -i lo -i lo -D "$T/s4"
 
 # --- as systemd starts it: already nobody, CAP_NET_RAW ambient ----------
 mkdir "$T/s5" && chown nobody: "$T/s5"
