@@ -549,7 +549,7 @@ sd_live(struct sensord *sd)
 {
 	struct pollfd pfd[PFD_CAP0 + SD_MAX_INPUTS];
 	struct itimerspec its;
-	int tfd, quit = 0, n, nl_ok = 1, caught_up;
+	int tfd, quit = 0, n, nl_ok = 1, nl_state = 0, caught_up;
 	uint64_t seen_gen = 0, wd_usec, last_wd, w, t, exp;
 	uint64_t next_status = 0;
 	char err[512];
@@ -604,11 +604,14 @@ sd_live(struct sensord *sd)
 			/* On failure: no polling it until the next tick. */
 			nl_ok = n >= 0;
 			if (n < 0)
-				log_warnx("%s; interface state may be stale",
-				    err);
-			else if (n > 0)
-				log_warnx("netlink: notifications were lost; "
-				    "interface state reloaded");
+				(void)log_state(&nl_state, 1, "%s; addresses "
+				    "may be stale until it recovers", err);
+			else
+				(void)log_state(&nl_state, 0, "netlink: "
+				    "interface monitoring recovered");
+			if (n > 0)
+				log_info("netlink: notifications were lost; "
+				    "caches reloaded");
 		}
 		if (sd->ifmon != NULL &&
 		    ifmon_generation(sd->ifmon) != seen_gen) {
