@@ -40,8 +40,12 @@ struct capture {
 	unsigned	 last_ifdrop;
 	/* Last error or warning of open/read, kept past pcap_close(). */
 	char		 err[PCAP_ERRBUF_SIZE + 64];
-	/* The loop's: read errors before this (monotonic us) are not logged. */
+	/* The loop's (live.c), monotonic us: read errors before this time
+	   are not logged; a failed open is not retried before retry_at,
+	   retry_s doubling from 1 s to 64 s while it keeps failing. */
 	uint64_t	 rderr_quiet_until;
+	uint64_t	 retry_at;
+	unsigned	 retry_s;
 };
 
 /* Zero the struct, no handle open (fd -1). */

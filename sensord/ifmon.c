@@ -4,8 +4,8 @@
  * Linker trap (STYLE.md §14.1): with --as-needed, a program that names the
  * caches only by string never calls into libnl-route, the library is
  * dropped, and nl_cache_mngr_add() fails with "Unknown or invalid cache
- * type".  We call rtnl_link_get_by_name() and rtnl_addr_get_*() directly,
- * which keeps it linked; test_ifmon checks ifmon_new() succeeds.
+ * type".  We call rtnl_addr_get_*() directly, which keeps it linked;
+ * test_ifmon checks ifmon_new() succeeds.
  *
  * Lost notifications: netlink is a datagram protocol; when the socket
  * buffer overflows (a burst of address changes, a VM with hundreds of
@@ -14,13 +14,27 @@
  * manager is rebuilt from fresh dumps.  A 1 MiB receive buffer makes that
  * rare.
  *
- * Cost: a lookup by name walks the link cache (a handful of entries on a
- * sensor); the loop asks only when the generation changed or on the 1 Hz
- * tick.
+ * Link state is not read from the link cache.  libnl keeps one link
+ * object per (ifindex, family): besides the AF_UNSPEC (or, for a bridge,
+ * AF_BRIDGE) object there are AF_INET6 ones, and when the interface is
+ * deleted only the first goes; a lookup by name then finds the stale
+ * AF_INET6 object and reports a deleted bridge or veth "up" forever
+ * (measured with libnl 3.7 on Linux 6.x; thom311/libnl#287 is the same
+ * family confusion).  The caches serve as the change notifier (the
+ * generation) and for addresses, which are deleted one by one; whether an
+ * interface exists and is up is asked of the kernel with SIOCGIFFLAGS, and
+ * its index with SIOCGIFINDEX, so the answer is never stale.
+ *
+ * Cost: two ioctls per lookup; the loop asks only when the generation
+ * changed or on the 1 Hz tick.  An address lookup walks the address cache
+ * (a handful of entries on a sensor).
  */
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,13 +47,10 @@
 
 #include "ifmon.h"
 
-/* RFC 2863 operational states (linux/if.h clashes with net/if.h). */
-#define OPER_DOWN		2
-#define OPER_LOWERLAYERDOWN	3
-
 #define IFMON_RCVBUF		(1 << 20)
 
 struct ifmon {
+	int			 iofd;	/* any socket: interface ioctls */
 	struct nl_sock		*sock;	/* ours: the manager does not free it */
 	struct nl_cache_mngr	*mngr;
 	struct nl_cache		*links;
@@ -113,7 +124,14 @@ ifmon_new(char *err, size_t errlen)
 		snprintf(err, errlen, "netlink: out of memory");
 		return NULL;
 	}
+	if ((im->iofd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
+		snprintf(err, errlen, "interface ioctl socket: %s",
+		    strerror(errno));
+		free(im);
+		return NULL;
+	}
 	if (ifmon_open(im, err, errlen) != 0) {
+		close(im->iofd);
 		free(im);
 		return NULL;
 	}
@@ -127,6 +145,7 @@ ifmon_free(struct ifmon *im)
 	if (im == NULL)
 		return;
 	ifmon_close(im);
+	close(im->iofd);
 	free(im);
 }
 
@@ -165,23 +184,37 @@ ifmon_generation(const struct ifmon *im)
 	return im->gen;
 }
 
+/* ioctl `req` on interface `name`; 0, or -1 (ENODEV: no such name). */
+static int
+ifmon_ioctl(struct ifmon *im, const char *name, unsigned long req,
+    struct ifreq *ifr)
+{
+	memset(ifr, 0, sizeof(*ifr));
+	if (util_strlcpy(ifr->ifr_name, name, sizeof(ifr->ifr_name)) >=
+	    sizeof(ifr->ifr_name)) {
+		errno = ENODEV;
+		return -1;
+	}
+	return ioctl(im->iofd, req, ifr);
+}
+
 enum ifmon_state
 ifmon_link_state(struct ifmon *im, const char *name)
 {
-	struct rtnl_link *l;
+	struct ifreq ifr;
 	unsigned flags;
-	uint8_t oper;
 
-	if (im->links == NULL ||
-	    (l = rtnl_link_get_by_name(im->links, name)) == NULL)
+	if (ifmon_ioctl(im, name, SIOCGIFFLAGS, &ifr) != 0)
 		return IFMON_GONE;
-	flags = rtnl_link_get_flags(l);
-	oper = rtnl_link_get_operstate(l);
-	rtnl_link_put(l);
+	flags = (unsigned)(unsigned short)ifr.ifr_flags;
 	if ((flags & IFF_UP) == 0)
 		return IFMON_DOWN;
-	/* UNKNOWN (lo, tun) and DORMANT count as up: they may carry data. */
-	if (oper == OPER_DOWN || oper == OPER_LOWERLAYERDOWN)
+	/*
+	 * IFF_RUNNING is the kernel's netif_oper_up(): operstate UP or
+	 * UNKNOWN (lo, tun).  Without it the link has no carrier (or is
+	 * DORMANT, which carries no data either).
+	 */
+	if ((flags & IFF_RUNNING) == 0)
 		return IFMON_NO_CARRIER;
 	return IFMON_UP;
 }
@@ -249,14 +282,13 @@ addr_one(struct nl_object *obj, void *arg)
 size_t
 ifmon_addrs(struct ifmon *im, const char *name, struct cidr *out, size_t max)
 {
-	struct rtnl_link *l;
+	struct ifreq ifr;
 	struct addr_walk w = { 0, out, max, 0 };
 
-	if (im->links == NULL ||
-	    (l = rtnl_link_get_by_name(im->links, name)) == NULL)
+	if (im->addrs == NULL || ifmon_ioctl(im, name, SIOCGIFINDEX, &ifr) != 0)
 		return 0;
-	w.ifindex = rtnl_link_get_ifindex(l);
-	rtnl_link_put(l);
+	/* Addresses of a deleted interface keep its index: never reused. */
+	w.ifindex = ifr.ifr_ifindex;
 	nl_cache_foreach(im->addrs, addr_one, &w);
 	return w.n;
 }

@@ -2,10 +2,11 @@
  * ifmon.h: interface and address monitoring through libnl-route.
  *
  * A libnl cache manager keeps "route/link" and "route/addr" caches in step
- * with the kernel from one netlink socket the event loop polls.  Callers ask
- * for the current state by name (gone, down, no carrier, up) and for an
- * interface's addresses (for `home_nets = auto`); a generation number says
- * when anything changed, so the loop re-checks only then.
+ * with the kernel from one netlink socket the event loop polls; a
+ * generation number says when anything changed, so the loop re-checks only
+ * then.  Callers ask for an interface's state by name (gone, down, no
+ * carrier, up: asked of the kernel itself, see ifmon.c for why) and for its
+ * addresses (for `home_nets = auto`).
  *
  * The caches describe the network namespace the process runs in.
  */

@@ -57,7 +57,8 @@ priv_own_dir(const char *dir, uid_t uid, gid_t gid)
 	struct stat st;
 	int fd, rc = -1, e;
 
-	if (dir[0] == '\0' || (dir[0] == '/' && dir[strspn(dir, "/")] == '\0')) {
+	if (dir[0] == '\0' ||
+	    (dir[0] == '/' && dir[strspn(dir, "/")] == '\0')) {
 		errno = EPERM;
 		return -1;
 	}

@@ -131,7 +131,7 @@ struct sensord {
 	size_t			 n_caps;
 	struct capture_config	 capcfg;
 	struct ifmon		*ifmon;
-	int			 sigfd;		/* signalfd, from sd_live_init */
+	int			 sigfd;		/* from sd_live_init */
 	/*
 	 * home_nets = auto: the prefixes configured on the capture
 	 * interfaces, refreshed by the live loop before each

@@ -104,5 +104,5 @@ wait_for() {
 }
 
 wait_file_re() {
-	wait_for "$1" grep -qE -- "$3" "$2"
+	wait_for "$1" grep -qsE -- "$3" "$2"
 }

@@ -30,7 +30,8 @@ has_prefix(const struct cidr *v, size_t n, const char *text)
 	if (cidr_parse(text, &want) != 0)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (v[i].len == want.len && memcmp(v[i].addr, want.addr, 16) == 0)
+		if (v[i].len == want.len &&
+		    memcmp(v[i].addr, want.addr, 16) == 0)
 			return 1;
 	return 0;
 }
@@ -65,7 +66,7 @@ test_new_namespace(void)
 	int s;
 
 	if (geteuid() != 0 || unshare(CLONE_NEWNET) != 0) {
-		printf("# not root (or no unshare): namespace checks skipped\n");
+		printf("# not root (or no unshare): no namespace checks\n");
 		return;
 	}
 	im = ifmon_new(err, sizeof(err));
