@@ -462,7 +462,8 @@ static void
 setup_live(struct sensord *sd)
 {
 	sd->capcfg.snaplen = 262144;
-	sd->capcfg.buffer_bytes = 64 << 20;
+	sd->capcfg.buffer_bytes = sd->g->pcap_buffer_bytes > INT32_MAX ?
+	    INT32_MAX : (int)sd->g->pcap_buffer_bytes;
 	sd->capcfg.timeout_ms = 100;
 	sd->capcfg.promisc = 1;
 	/* Captures open as root, then the user switch: before any thread. */
@@ -537,16 +538,10 @@ main(int argc, char **argv)
 
 	if (sd.opt.check_only)
 		return check_policy(&sd.opt);
-	if (sd.opt.n_inputs == 0 && sd.opt.n_ifaces == 0) {
-		log_warnx("nothing to do: give -r FILE or -i IFACE");
-		usage(stderr);
-		return SD_EXIT_USAGE;
-	}
 	if (sd.opt.n_inputs != 0 && sd.opt.n_ifaces != 0) {
 		log_warnx("-r and -i do not mix: replay or capture live");
 		return SD_EXIT_USAGE;
 	}
-	sd.is_live = sd.opt.n_ifaces != 0;
 	{
 		struct timespec ts;
 
@@ -562,10 +557,22 @@ main(int argc, char **argv)
 	}
 	perrs_free(&errs);
 	sd.g = pol_global(sd.pol);
+	/* The command line wins over the policy's [global] settings. */
 	if (sd.opt.state_dir == NULL)
 		sd.opt.state_dir = sd.g->state_dir;
 	if (!sd.opt.sample_given)
 		sd.opt.sample_n = sd.g->flows.sampling;
+	if (sd.opt.user == NULL)
+		sd.opt.user = sd.g->user;
+	/* No -r, no -i: the policy's interfaces; none listed = "any". */
+	if (sd.opt.n_inputs == 0 && sd.opt.n_ifaces == 0) {
+		for (i = 0; i < sd.g->interfaces.n && i < SD_MAX_INPUTS; i++)
+			sd.opt.ifaces[sd.opt.n_ifaces++] =
+			    sd.g->interfaces.v[i];
+		if (sd.opt.n_ifaces == 0)
+			sd.opt.ifaces[sd.opt.n_ifaces++] = "any";
+	}
+	sd.is_live = sd.opt.n_ifaces != 0;
 
 	ft_config_defaults(&fc);
 	ft_config_from_policy(sd.g, &fc);

@@ -41,12 +41,23 @@ tmpdir() { echo "$T_TMP"; }
 # "[section] key = value" lines given as arguments, e.g.
 #   small_policy "$T_TMP/pol" "[flows]" "idle_timeout = 10s"
 small_policy() {
-	local dir=$1; shift
+	local dir=$1 a global=0; shift
 	mkdir -p "$dir/hosts"
 	{
 		echo "[flows]"
 		echo "table_memory = 8MiB"
-		printf '%s\n' "$@"
+		for a in "$@"; do
+			printf '%s\n' "$a"
+			# Offline tests run as whoever runs them: no user switch.
+			if [ "$a" = "[global]" ]; then
+				echo "user ="
+				global=1
+			fi
+		done
+		if [ $global -eq 0 ]; then
+			echo "[global]"
+			echo "user ="
+		fi
 	} >"$dir/default.conf"
 }
 
