@@ -89,6 +89,7 @@ struct sctl_file {
 	uint64_t	 id;
 	uint64_t	 t_s;		/* start, from the name */
 	uint64_t	 size;		/* on disk (fstatat, no symlink) */
+	int		 is_regular;	/* else extract refuses it */
 	int		 has_side;	/* side parsed */
 	const char	*side_err;	/* else why not */
 	struct sctl_side side;

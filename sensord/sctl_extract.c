@@ -154,8 +154,9 @@ verify(struct ex *x, struct sctl_merge_in *in)
 	in->fd = openat(x->h.dfd, in->name, O_RDONLY | O_NOFOLLOW |
 	    O_NONBLOCK | O_CLOEXEC);
 	if (in->fd < 0 || fstat(in->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(msg, sizeof(msg), "cannot open: %s", in->fd < 0 ?
-		    strerror(errno) : "not a regular file");
+		snprintf(msg, sizeof(msg), "cannot open: %s", in->fd >= 0 ?
+		    "not a regular file" : errno == ELOOP ?
+		    "a symbolic link" : strerror(errno));
 		integrity(x, in->name, msg);
 		return SCTL_EXIT_INTEGRITY;
 	}

@@ -80,7 +80,11 @@ u32_val(struct sj *j, uint32_t *v)
 static int
 parse_trigger(struct sj *j, struct sctl_side *s)
 {
-	char key[64];
+	static const char *const keys[] = {
+		"event_id", "metric", "reason", "value", "threshold"
+	};
+	char key[128];
+	unsigned k, seen = 0;
 	int r;
 
 	if (sj_null(j))
@@ -89,20 +93,33 @@ parse_trigger(struct sj *j, struct sctl_side *s)
 		return -1;
 	s->has_trigger = 1;
 	while ((r = sj_key(j, key, sizeof(key))) == 1) {
-		if (strcmp(key, "event_id") == 0)
+		for (k = 0; k < 5 && strcmp(key, keys[k]) != 0; k++)
+			;
+		if (k < 5 && (seen & 1u << k))
+			return sj_fail(j, "duplicate key");
+		seen |= 1u << k;
+		switch (k) {
+		case 0:
 			(void)sj_u64(j, &s->event_id);
-		else if (strcmp(key, "metric") == 0)
+			break;
+		case 1:
 			(void)sj_string(j, s->metric, sizeof(s->metric));
-		else if (strcmp(key, "reason") == 0)
+			break;
+		case 2:
 			(void)sj_string(j, s->reason, sizeof(s->reason));
-		else if (strcmp(key, "value") == 0) {
+			break;
+		case 3:
 			if (!sj_null(j) && sj_double(j, &s->value) == 0)
 				s->has_value = 1;
-		} else if (strcmp(key, "threshold") == 0) {
+			break;
+		case 4:
 			if (!sj_null(j) && sj_double(j, &s->threshold) == 0)
 				s->has_threshold = 1;
-		} else
+			break;
+		default:
 			(void)sj_skip(j);
+			break;
+		}
 	}
 	return r;
 }
