@@ -71,12 +71,23 @@ int	sctl_side_parse(const uint8_t *buf, size_t len, struct sctl_side *s,
 void	sctl_side_free(struct sctl_side *s);
 
 /*
- * 1 when the member index is consistent with the sidecar: members are
- * contiguous, in order, end at bytes_gz, count `packets` in total and
- * their times lie in [first_ns, last_ns].  Only then may it be used to
- * skip members.
+ * 1 when the member index is consistent with the sidecar and shows packet
+ * times in order: members are contiguous, end at bytes_gz, count `packets`
+ * in total, and their first/last times never step back from first_ns to
+ * last_ns.  Only then may it be used to skip members or files by time.
  */
 int	sctl_side_index_ok(const struct sctl_side *s);
+
+/*
+ * The times a file may hold packets of: [first_ns, last_ns] when the index
+ * shows them in order, else any time.  The sidecar gives the first and
+ * the last packet's time, not the smallest and largest, so a file whose
+ * stamps step back (a clock step, several interfaces) cannot be placed in
+ * time; it is then always selected, and cut packet by packet.
+ * XXX: a step back inside one member, undone within it, is not visible
+ * here; min/max times per member in the sidecar would close that.
+ */
+void	sctl_side_span(const struct sctl_side *s, uint64_t *lo, uint64_t *hi);
 
 /* A capture file name: 0 with *id and *t_s (UTC start), or -1. */
 int	sctl_name_parse(const char *name, uint64_t *id, uint64_t *t_s);
@@ -176,15 +187,16 @@ void	sctl_out_abort(struct sctl_out *o);
 /*
  * Merge verified capture files into out: a k-way merge by packet time over
  * the files (each in file order), cut to [since_ns, until_ns], filtered by
- * prog when it is not NULL.  in[] must be sorted by side->first_ns; a file
- * is opened when the merge reaches its first packet time.
+ * prog when it is not NULL.  in[] must be sorted by start_ns (the start of
+ * sctl_side_span); a file is opened when the merge reaches that time.
  */
 struct bpf_program;
 
 struct sctl_merge_in {
-	int		 fd;		/* the verified file; stays the caller's */
+	int		 fd;		/* the verified file (caller's) */
 	const struct sctl_side *side;
 	const char	*name;		/* for messages */
+	uint64_t	 start_ns;	/* open it when the merge gets here */
 };
 
 struct sctl_merge_stats {

@@ -159,7 +159,7 @@ list_host(const struct sctl_args *a, int capfd, const char *dir,
 {
 	struct sctl_host h;
 	struct sctl_file *f;
-	uint64_t since, until, t0;
+	uint64_t since, until, t0, lo, hi;
 	size_t i;
 
 	if (sctl_host_load(capfd, dir, &h) != 0) {
@@ -173,8 +173,8 @@ list_host(const struct sctl_args *a, int capfd, const char *dir,
 	for (i = 0; i < h.n_files; i++) {
 		f = &h.files[i];
 		if (f->has_side) {
-			if (!sctl_overlaps(f->side.first_ns, f->side.last_ns,
-			    since, until))
+			sctl_side_span(&f->side, &lo, &hi);
+			if (!sctl_overlaps(lo, hi, since, until))
 				continue;
 			if (!f->is_regular) {
 				fprintf(stderr, "sensorctl: captures/%s/%s: "

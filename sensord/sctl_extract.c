@@ -69,8 +69,8 @@ first_cmp(const void *pa, const void *pb)
 {
 	const struct sctl_merge_in *a = pa, *b = pb;
 
-	if (a->side->first_ns != b->side->first_ns)
-		return a->side->first_ns < b->side->first_ns ? -1 : 1;
+	if (a->start_ns != b->start_ns)
+		return a->start_ns < b->start_ns ? -1 : 1;
 	return a->side->file_id < b->side->file_id ? -1 :
 	    a->side->file_id > b->side->file_id;
 }
@@ -90,12 +90,13 @@ select_files(struct ex *x)
 	for (i = 0; i < x->h.n_files; i++) {
 		f = &x->h.files[i];
 		if (f->has_side) {
-			if (!sctl_overlaps(f->side.first_ns, f->side.last_ns,
-			    x->since, x->until))
+			sctl_side_span(&f->side, &t0, &t1);
+			if (!sctl_overlaps(t0, t1, x->since, x->until))
 				continue;
 			x->in[x->n_in].fd = -1;
 			x->in[x->n_in].side = &f->side;
 			x->in[x->n_in].name = f->name;
+			x->in[x->n_in].start_ns = t0;
 			x->n_in++;
 			continue;
 		}
@@ -132,8 +133,8 @@ fd_room(size_t n)
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    (rlim_t)n + 32 > rl.rlim_cur) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && (rlim_t)n + 32 > rl.rlim_cur) {
 		fprintf(stderr, "sensorctl: extract: %zu files in the range, "
 		    "more than can be open at once; narrow --since/--until\n",
 		    n);
@@ -216,6 +217,7 @@ static int
 verify_all(struct ex *x)
 {
 	const struct sctl_file *f, *pf;
+	uint64_t lo, hi;
 	uint32_t lt, snap;
 	size_t i;
 	int rc, is_nsec;
@@ -243,9 +245,10 @@ verify_all(struct ex *x)
 	for (i = 1; i < x->h.n_files; i++) {
 		f = &x->h.files[i];
 		pf = &x->h.files[i - 1];
-		if (!f->has_side || !pf->has_side || !f->side.has_prev ||
-		    !sctl_overlaps(f->side.first_ns, f->side.last_ns, x->since,
-		    x->until))
+		if (!f->has_side || !pf->has_side || !f->side.has_prev)
+			continue;
+		sctl_side_span(&f->side, &lo, &hi);
+		if (!sctl_overlaps(lo, hi, x->since, x->until))
 			continue;
 		if (strcmp(f->side.prev_file, pf->name) != 0 ||
 		    memcmp(f->side.prev_sha256, pf->side.sha256,

@@ -34,10 +34,13 @@ static const char *const side_keys[SK__COUNT] = {
 	"prev_file", "link_type", "snaplen", "tstamp", "members"
 };
 
-#define SK_REQUIRED	(1u << SK_FORMAT | 1u << SK_FILE | 1u << SK_FILE_ID | \
-			 1u << SK_HOST | 1u << SK_FIRST_NS | 1u << SK_LAST_NS | \
-			 1u << SK_PACKETS | 1u << SK_BYTES_GZ | 1u << SK_SHA256)
-#define SK_LINK		(1u << SK_LINK_TYPE | 1u << SK_SNAPLEN | 1u << SK_TSTAMP)
+#define SK_REQUIRED	(1u << SK_FORMAT | 1u << SK_FILE |		\
+			 1u << SK_FILE_ID | 1u << SK_HOST |		\
+			 1u << SK_FIRST_NS | 1u << SK_LAST_NS |		\
+			 1u << SK_PACKETS | 1u << SK_BYTES_GZ |		\
+			 1u << SK_SHA256)
+#define SK_LINK		(1u << SK_LINK_TYPE | 1u << SK_SNAPLEN |	\
+			 1u << SK_TSTAMP)
 
 static int
 hex_sha(struct sj *j, uint8_t out[SHA256_LEN])
@@ -282,10 +285,10 @@ sctl_side_parse(const uint8_t *buf, size_t len, struct sctl_side *s,
 		goto fail;
 	}
 	s->has_link = (seen & SK_LINK) == SK_LINK;
-	if (s->first_ns > s->last_ns) {
-		(void)sj_fail(&j, "first_ns after last_ns");
-		goto fail;
-	}
+	/*
+	 * first_ns > last_ns is legal: they are the first and the last
+	 * packet, and packet stamps may step back (sctl_side_span).
+	 */
 	*why = NULL;
 	return 0;
 fail:
@@ -306,10 +309,10 @@ int
 sctl_side_index_ok(const struct sctl_side *s)
 {
 	const struct sctl_member *m;
-	uint64_t pkts = 0, end;
+	uint64_t pkts = 0, end, t = s->first_ns;
 	size_t i;
 
-	if (!s->has_members || s->n_members == 0)
+	if (!s->has_members || s->n_members == 0 || s->first_ns > s->last_ns)
 		return 0;
 	/* The metadata member comes first: data starts after offset 0. */
 	end = s->members[0].off;
@@ -318,14 +321,31 @@ sctl_side_index_ok(const struct sctl_side *s)
 	for (i = 0; i < s->n_members; i++) {
 		m = &s->members[i];
 		if (m->off != end || m->len == 0 || m->len > s->bytes_gz ||
-		    m->pkts == 0 || m->first_ns > m->last_ns ||
-		    m->first_ns < s->first_ns || m->last_ns > s->last_ns ||
-		    m->pkts > s->packets - pkts)
+		    m->pkts == 0 || m->pkts > s->packets - pkts)
 			return 0;
+		/* Stamps never step back at member granularity. */
+		if (m->first_ns < t || m->first_ns > m->last_ns ||
+		    m->last_ns > s->last_ns)
+			return 0;
+		t = m->last_ns;
 		end = m->off + m->len;
 		pkts += m->pkts;
 	}
-	return end == s->bytes_gz && pkts == s->packets;
+	return end == s->bytes_gz && pkts == s->packets &&
+	    s->members[0].first_ns == s->first_ns;
+}
+
+void
+sctl_side_span(const struct sctl_side *s, uint64_t *lo, uint64_t *hi)
+{
+	if (sctl_side_index_ok(s)) {
+		*lo = s->first_ns;
+		*hi = s->last_ns;
+	} else {
+		/* Stamps out of order, or no index to tell: any time. */
+		*lo = 0;
+		*hi = UINT64_MAX;
+	}
 }
 
 int

@@ -349,7 +349,8 @@ t_side_mutations(const struct sctl_host *h)
 		{ "\"host\"", "\"future_key\": {\"x\": [1, {}]}, \"host\"",
 		  "unknown key skipped", 0 },
 		{ "\"link_type\"", "\"link_typo\"", "no link type: ok", 0 },
-		{ "\"first_ns\": ", "\"first_ns\": 9", "first after last", -1 },
+		{ "\"first_ns\": 1", "\"first_ns\": 2",
+		  "first after last (stamps stepped back) parses", 0 },
 		{ "\"sha256\": \"", "\"sha256\": \"A", "hash too long", -1 },
 		{ "\"tstamp\": \"nsec\"", "\"tstamp\": \"psec\"", "tstamp", -1 },
 		{ "\"members\": [\n    [", "\"members\": [\n    [1, ",
@@ -361,6 +362,7 @@ t_side_mutations(const struct sctl_host *h)
 		{ "\"host\": \"", "\"host\": \"\x1b[31m", "escape in text", -1 },
 	};
 	struct sctl_side sd;
+	uint64_t lo, lo2, hi;
 	const char *why;
 	size_t len, i;
 	char *s;
@@ -405,6 +407,22 @@ t_side_mutations(const struct sctl_host *h)
 		sd.bytes_gz--;
 		sd.members[0].first_ns = sd.first_ns - 1;
 		T_OK(!sctl_side_index_ok(&sd), "member time outside the file");
+		sd.members[0].first_ns = sd.first_ns;
+		lo = sd.members[1].first_ns;
+		sd.members[1].first_ns = sd.members[0].last_ns - 1;
+		T_OK(!sctl_side_index_ok(&sd), "stamps step back between "
+		    "members");
+		sctl_side_span(&sd, &lo2, &hi);
+		T_OK(lo2 == 0 && hi == UINT64_MAX, "then the file may hold "
+		    "any time");
+		sd.members[1].first_ns = lo;
+		sctl_side_span(&sd, &lo2, &hi);
+		T_OK(lo2 == sd.first_ns && hi == sd.last_ns, "else its span is "
+		    "first to last");
+		lo = sd.first_ns;
+		sd.first_ns = sd.last_ns + 1;
+		T_OK(!sctl_side_index_ok(&sd), "first after last");
+		sd.first_ns = lo;
 		sctl_side_free(&sd);
 	}
 	free(s);
