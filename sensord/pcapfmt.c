@@ -95,11 +95,11 @@ pcapfmt_ghdr_read(struct cur *c, struct pcapfmt_hdr *h)
 	case PCAPFMT_MAGIC_NS:
 		h->is_nsec = 1;
 		break;
-	case 0xd4c3b2a1u:		/* PCAPFMT_MAGIC_US written big-endian */
+	case 0xd4c3b2a1u:		/* usec magic, big-endian file */
 		h->is_nsec = 0;
 		h->is_swapped = 1;
 		break;
-	case 0x4d3cb2a1u:		/* PCAPFMT_MAGIC_NS written big-endian */
+	case 0x4d3cb2a1u:		/* nsec magic, big-endian file */
 		h->is_nsec = 1;
 		h->is_swapped = 1;
 		break;

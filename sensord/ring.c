@@ -42,7 +42,7 @@ struct ring {
 	/* Consumer's line. */
 	alignas(64) _Atomic size_t tail;
 	size_t		 head_cache;	/* consumer's view of head */
-	size_t		 cur_len;	/* payload length of the peeked record */
+	size_t		 cur_len;	/* payload length of the peeked one */
 	/* Read-only after ring_new(). */
 	alignas(64) uint8_t *buf;
 	size_t		 cap;

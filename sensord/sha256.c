@@ -108,8 +108,8 @@ sha256_blocks_ni(uint32_t h[8], const uint8_t *p, size_t n)
 		for (g = 0; g < 16; g++) {
 			if (g < 4)
 				m[g] = _mm_shuffle_epi8(_mm_loadu_si128(
-				    (const __m128i *)(const void *)(p + 16 * g)),
-				    bswap);
+				    (const __m128i *)(const void *)
+				    (p + 16 * g)), bswap);
 			msg = _mm_add_epi32(m[g & 3], _mm_loadu_si128(
 			    (const __m128i *)(const void *)&K[4 * g]));
 			st1 = _mm_sha256rnds2_epu32(st1, st0, msg);

@@ -28,6 +28,9 @@
  * real compressed size of the members not yet written: before rotating or
  * deleting we first wait for those members, so at decision time the slack
  * is at most one member (the chunk being filled, counted uncompressed).
+ * The file cap counts the .pcap.gz alone; the host and global caps count
+ * files and sidecars (and quarantined leftovers, which go first: they are
+ * the oldest), so `du` of a host directory never exceeds its cap.
  * Disk usage comes from the catalogue, seeded by the start-up scan and
  * kept by our own writes and deletes; statfs(2) is read at most once per
  * written chunk or tick (never after each delete: it may lag behind
@@ -44,9 +47,10 @@
  * file that does not even start right goes to quarantine/.  Nothing already
  * closed is ever deleted except by a cap.
  *
- * Cost per packet: a bounds check, a few additions and one memcpy into the
- * chunk.  Per chunk: one compression, one pwrite, SHA-256 of the output.
- * Per file: three fsyncs (data, directory, sidecar) and two renames.
+ * Cost per packet: the projection (a few additions), one memcpy into the
+ * chunk.  Per chunk: one compression, one pwrite, SHA-256 of the output,
+ * at most one statfs.  Per file: fdatasync of the data, fsync of the
+ * sidecar, three directory fsyncs (create, rename, sidecar rename).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -70,12 +74,17 @@
 #include "util.h"
 #include "zout.h"
 
+/* The Makefile defines it; its fuzz build does not. */
+#ifndef SENSORD_VERSION
+#define SENSORD_VERSION	"unknown"
+#endif
+
 #define SP_QMAX		4		/* members in flight per capture */
 #define SP_FILE_MAX	64		/* a file name, with suffixes */
 #define SP_REL_MAX	(SP_FILE_MAX + 16)	/* "quarantine/" + a name */
 #define SP_META_MAX	1536		/* metadata comment text */
 #define SC_FIXED_MAX	4096		/* sidecar without its member index */
-#define SC_MEMBER_MAX	112		/* one member index line */
+#define SC_MEMBER_MAX	128		/* one index line: 5 x 20 digits + 16 */
 #define SP_CHUNK_MIN	4096
 #define SP_FILL_INIT	(64u * 1024)
 #define SP_PENDING_MAX	256		/* sidecars kept for a retry */
@@ -179,7 +188,7 @@ struct sp_cap {
 	/* Suspension. */
 	int		 is_suspended;
 	enum spool_why	 why;
-	int		 is_write_failed;	/* a member is waiting to retry */
+	int		 is_write_failed;	/* a member waits for a retry */
 	int		 may_probe;	/* try one real write (write errors) */
 	uint64_t	 drop_at_suspend;
 	char		 meta_text[SP_META_MAX];
@@ -213,10 +222,15 @@ struct spool {
 	uint64_t	 freed_since;
 	int		 is_avail_stale;
 	size_t		 n_pending;
+	/* Sealed members not yet written, all captures: bounds the memory
+	 * the pool can hold (each is up to 2 x chunk_bytes). */
+	size_t		 n_inflight;
+	size_t		 inflight_max;
 	/* Counters. */
 	_Atomic uint64_t st_bytes_on_disk, st_files, st_hosts, st_closed,
 			 st_deleted, st_write_errors, st_recovered,
-			 st_quarantined, st_statfs, st_pending;
+			 st_quarantined, st_statfs, st_pending,
+			 st_inflight_peak;
 };
 
 static void	cap_recalc(struct spool *, struct sp_cap *);
@@ -946,8 +960,8 @@ chain_load(struct spool *sp, struct sp_host *h)
 			(void)cur_skip(&c, 1);
 		}
 	}
-	if (!h->has_last &&
-	    (fd = openat(dfd, f->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
+	if (!h->has_last && (fd = openat(dfd, f->name, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) >= 0) {
 		sha256_init(&s);
 		while ((n = read(fd, buf, sizeof(buf))) > 0)
 			sha256_update(&s, buf, (size_t)n);
@@ -1129,6 +1143,7 @@ cap_pump(struct spool *sp, struct sp_cap *c, int block)
 		c->q[c->q_head] = NULL;
 		c->q_head = (c->q_head + 1) % SP_QMAX;
 		c->q_n--;
+		sp->n_inflight--;
 		member_free(m);
 		cap_recalc(sp, c);
 	}
@@ -1150,6 +1165,8 @@ cap_seal(struct spool *sp, struct sp_cap *c)
 		return 0;
 	if (c->q_n == SP_QMAX && cap_pump(sp, c, 1) != 0)
 		return -1;
+	if (sp->n_inflight >= sp->inflight_max)
+		spool_sync(sp);		/* everyone's members to disk first */
 	if ((m->gz = malloc(zout_bound(m->raw_len))) == NULL)
 		return -1;
 	m->job.in = m->raw;
@@ -1159,6 +1176,9 @@ cap_seal(struct spool *sp, struct sp_cap *c)
 	zout_submit(sp->z, &m->job);
 	c->q[(c->q_head + c->q_n) % SP_QMAX] = m;
 	c->q_n++;
+	sp->n_inflight++;
+	if (sp->n_inflight > CTR_GET(sp->st_inflight_peak))
+		CTR_SET(sp->st_inflight_peak, sp->n_inflight);
 	c->fill = NULL;
 	cap_recalc(sp, c);
 	/* A chunk's worth was written (or is about to be): fresh statfs. */
@@ -1185,10 +1205,16 @@ cap_fill_reserve(struct spool *sp, struct sp_cap *c, size_t add)
 	/* Grow by doubling, but never past the largest chunk we build. */
 	most = sp->cfg.chunk_bytes + PCAPFMT_GHDR_LEN + PCAPFMT_RHDR_LEN +
 	    c->lim.snaplen;
+	if (need > most) {
+		/* A chunk that could not be sealed (no memory for its
+		 * member): refuse rather than grow without bound. */
+		errno = ENOMEM;
+		return -1;
+	}
 	nc = m->raw_cap ? m->raw_cap : SP_FILL_INIT;
 	while (nc < need)
 		nc *= 2;
-	if (nc > most && need <= most)
+	if (nc > most)
 		nc = most;
 	if ((nr = realloc(m->raw, nc)) == NULL)
 		return -1;
@@ -1287,6 +1313,7 @@ cap_drop_members(struct spool *sp, struct sp_cap *c)
 		zout_wait(sp->z, &m->job);
 		CTR_ADD(sp->ctr[c->slot].drop_write, m->pkts);
 		member_free(m);
+		sp->n_inflight--;
 	}
 	c->q_n = c->q_head = 0;
 	if (c->fill != NULL) {
@@ -1417,7 +1444,7 @@ cap_close_file(struct spool *sp, struct sp_cap *c, enum spool_why why)
 	emit(sp, &ev);
 }
 
-/* ---- caps ----------------------------------------------------------------- */
+/* ---- caps ---------------------------------------------------------- */
 
 static int
 avail_refresh(struct spool *sp)
@@ -1454,7 +1481,8 @@ cap_admit(struct spool *sp, struct sp_cap *c, size_t add)
 		pf = cap_file_proj(c, add, is_new);
 		res = pf + sc_bound(cap_n_members(c, is_new, add));
 		if (!is_resolved && !is_new && c->q_n > 0 &&
-		    (pf > c->lim.file_size || h->bytes + res > c->lim.host_cap ||
+		    (pf > c->lim.file_size ||
+		    h->bytes + res > c->lim.host_cap ||
 		    (sp->cfg.global_cap > 0 && sp->closed_bytes +
 		    sp->open_reserved - c->reserved + res >
 		    sp->cfg.global_cap))) {
@@ -1496,8 +1524,8 @@ cap_admit(struct spool *sp, struct sp_cap *c, size_t add)
 				return -1;
 			}
 			est = sp->avail + sp->freed_since;
-			est = est > sp->written_since ? est - sp->written_since :
-			    0;
+			est = est > sp->written_since ?
+			    est - sp->written_since : 0;
 			/* Reserved but not yet written, by every capture. */
 			unwritten = (sp->open_reserved - c->reserved -
 			    (sp->open_disk - (is_new ? 0 : c->disk))) +
@@ -1784,6 +1812,8 @@ spool_get_stats(const struct spool *sp, struct spool_stats *st)
 	st->quarantined = CTR_GET(sp->st_quarantined);
 	st->statfs_calls = CTR_GET(sp->st_statfs);
 	st->sidecar_pending = CTR_GET(sp->st_pending);
+	st->inflight_peak = CTR_GET(sp->st_inflight_peak);
+	st->inflight_max = sp->inflight_max;
 }
 
 /* ---- start-up scan ---------------------------------------------------- */
@@ -2005,7 +2035,8 @@ recover(struct spool *sp, struct sp_host *h, int dfd, const char *name,
 		free(sc.idx);
 		return;
 	}
-	if (sc.pkts == 0 || (kind == 0 && sc.good_end != (uint64_t)st.st_size)) {
+	if (sc.pkts == 0 ||
+	    (kind == 0 && sc.good_end != (uint64_t)st.st_size)) {
 		close(fd);
 		quarantine(sp, h, dfd, name, (uint64_t)st.st_size);
 		free(sc.idx);
@@ -2268,6 +2299,7 @@ spool_new(const struct spool_config *cfg)
 		goto fail;
 	sp->next_id = 1;
 	sp->is_avail_stale = 1;
+	sp->inflight_max = 2 * (size_t)cfg->zthreads + 2;
 	sfd = open(cfg->statedir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sfd < 0)
 		goto fail;

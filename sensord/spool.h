@@ -90,7 +90,7 @@ struct spool_event {
 	uint8_t		addr[16];
 	uint64_t	file_id;
 	uint64_t	packets;	/* file: records in it */
-	uint64_t	bytes_raw;	/* file: pcap bytes before compression */
+	uint64_t	bytes_raw;	/* file: pcap bytes, uncompressed */
 	uint64_t	bytes_disk;	/* file: .pcap.gz size */
 	uint64_t	dropped;	/* RESUMED: packets dropped meanwhile */
 	uint8_t		sha256[SHA256_LEN];
@@ -109,12 +109,12 @@ typedef void	(*spool_event_fn)(void *arg, const struct spool_event *ev);
 
 struct spool_config {
 	const char	*statedir;	/* captures/ is created below it */
-	uint32_t	 max_slots;	/* capture slots (daemon host indices) */
+	uint32_t	 max_slots;	/* capture slots (host indices) */
 	uint64_t	 global_cap;	/* all hosts; 0: no global cap */
 	uint64_t	 min_free;	/* free-space floor; 0: none */
 	size_t		 chunk_bytes;	/* raw bytes per gzip member (1 MiB) */
-	uint64_t	 flush_ns;	/* seal a chunk this old on tick (2 s) */
-	uint64_t	 sync_ns;	/* fdatasync open files this often (10 s) */
+	uint64_t	 flush_ns;	/* seal chunks this old on tick (2 s) */
+	uint64_t	 sync_ns;	/* fdatasync open files every (10 s) */
 	unsigned	 zthreads;	/* compression threads, 0: inline */
 	spool_write_fn	 write_fn;
 	spool_avail_fn	 avail_fn;
@@ -138,7 +138,7 @@ struct spool_slot_stats {
 };
 
 struct spool_stats {
-	uint64_t	bytes_on_disk;	/* closed files + sidecars + open files */
+	uint64_t	bytes_on_disk;	/* closed + sidecars + open files */
 	uint64_t	files;		/* closed files in the catalogue */
 	uint64_t	hosts;		/* host directories known */
 	uint64_t	files_closed;
@@ -148,6 +148,8 @@ struct spool_stats {
 	uint64_t	quarantined;
 	uint64_t	statfs_calls;
 	uint64_t	sidecar_pending; /* sidecars waiting for a retry */
+	uint64_t	inflight_peak;	/* most members compressed at once */
+	uint64_t	inflight_max;	/* its bound: 2 x zthreads + 2 */
 };
 
 struct spool;
@@ -179,7 +181,9 @@ int	spool_close(struct spool *sp, uint32_t slot);
 /*
  * One packet for the slot's capture (data cut to the snaplen).  0 when it
  * was accepted, -1 when dropped (counted): ENOENT (slot not open),
- * EAGAIN (suspended), E2BIG (larger than an empty file), EOVERFLOW (time).
+ * EAGAIN (suspended), E2BIG (larger than an empty file), EOVERFLOW (time
+ * after 2106), ENOMEM.  Memory: each open capture holds one chunk of up to
+ * chunk_bytes; the pool holds at most 2 x zthreads + 2 sealed members.
  */
 int	spool_pkt(struct spool *sp, uint32_t slot, uint64_t ts_ns,
 	    const uint8_t *data, uint32_t caplen, uint32_t wirelen);

@@ -4,11 +4,16 @@
  *
  *   spoolw -d STATEDIR [options] IN.pcap
  *	-a ADDR		host address (192.0.2.1)
- *	-f BYTES	file cap (64 MiB)		-H BYTES host cap (512 MiB)
- *	-g BYTES	global cap (none)		-m BYTES free floor (none)
- *	-s SNAPLEN	(the input's)			-l LEVEL (1)
- *	-r SECONDS	rotate interval (none)		-c BYTES chunk (1 MiB)
- *	-z N		compression threads (0)		-n nanosecond files
+ *	-f BYTES	file cap (64 MiB)
+ *	-H BYTES	host cap (512 MiB)
+ *	-g BYTES	global cap (none)
+ *	-m BYTES	free-space floor (none)
+ *	-s SNAPLEN	snaplen (the input's)
+ *	-l LEVEL	compression level (1)
+ *	-r SECONDS	rotate interval (none)
+ *	-c BYTES	chunk, raw bytes per gzip member (1 MiB)
+ *	-z N		compression threads (2)
+ *	-n		nanosecond files
  *	-T		threaded writer (waits when the ring is full: lossless)
  *	-L N		feed the input N times (time shifted) for measurements
  *	-X CMD		run CMD once, when the capture is first suspended
@@ -24,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,10 +91,11 @@ main(int argc, char **argv)
 	uint8_t addr[16];
 	uint64_t ts, last_tick = 0, shift = 0, first = 0, last = 0;
 	uint64_t n_in = 0, bytes_in = 0;
-	int opt, loops = 1, l, rc, has_snaplen = 0;
+	int opt, loops = 1, l, rc, has_snaplen = 0, is_threaded = 0;
 	struct writer *w;
 	double t0, t1;
 	pcap_t *p;
+	struct timespec pause = { 0, 50000 };
 
 	writer_config_defaults(&cfg);
 	spool_limits_defaults(&lim);
@@ -113,7 +120,7 @@ main(int argc, char **argv)
 			break;
 		case 'z': cfg.spool.zthreads = (unsigned)atoi(optarg); break;
 		case 'n': lim.is_nsec = 1; break;
-		case 'T': cfg.is_inline = 0; break;
+		case 'T': is_threaded = 1; break;
 		case 'L': loops = atoi(optarg); break;
 		case 'X': on_suspend = optarg; break;
 		case 'q': quiet = 1; break;
@@ -130,16 +137,15 @@ main(int argc, char **argv)
 		    "input\n");
 		return 2;
 	}
-	/* -T must come with a thread: inline unless asked. */
-	cfg.is_inline = 1;
-	for (l = 1; l < argc; l++)
-		if (strcmp(argv[l], "-T") == 0)
-			cfg.is_inline = 0;
+	/* Inline (as sensord -r) unless a thread is asked for. */
+	cfg.is_inline = !is_threaded;
 	cfg.spool.max_slots = 1;
 	trig.event_id = 1;
 	util_strlcpy(trig.metric, "spoolw", sizeof(trig.metric));
 	util_strlcpy(trig.reason, "test tool", sizeof(trig.reason));
 
+	/* systemd's StateDirectory= makes it for the daemon. */
+	(void)mkdir(cfg.spool.statedir, 0750);
 	if ((w = writer_new(&cfg)) == NULL) {
 		perror("spoolw: writer_new");
 		return 1;
@@ -178,9 +184,12 @@ main(int argc, char **argv)
 				last_tick = ts;
 				drain(w);
 			}
+			/* Threaded: wait for room (lossless replay).  Inline
+			 * a refusal means suspended: dropped and counted. */
 			while (writer_submit_pkt(w, 0, ts, data, ph->caplen,
-			    ph->len) != 0 && errno == EAGAIN)
-				writer_flush(w);	/* lossless replay */
+			    ph->len) != 0 && errno == EAGAIN &&
+			    !cfg.is_inline)
+				nanosleep(&pause, NULL);
 			n_in++;
 			bytes_in += ph->caplen + 16;
 		}

@@ -1,10 +1,11 @@
 /*
  * zbench: capture compression measurements.
  *
- *   zbench gen OUT.pcap MB [seed]
+ *   zbench gen OUT.pcap MB [seed [gap_us]]
  *	Write a synthetic Ethernet/IPv4/TCP pcap of about MB megabytes: 60 %
  *	of packets carry HTTP-like text, 40 % random bytes (TLS-like); sizes
- *	mixed between 60 and 1514 bytes.
+ *	mixed between 60 and 1514 bytes; packets gap_us apart on average
+ *	(100).
  *
  *   zbench run IN.pcap [-t threads] [-l level] [-c chunk_kib] [-o OUT.gz]
  *	Cut IN into chunks of whole records (the spool's way) and compress
@@ -86,11 +87,13 @@ text_payload(uint8_t *p, size_t n)
 	size_t off = 0, w;
 
 	while (off < n) {
-		const char *s = words[rnd() % (sizeof(words) / sizeof(words[0]))];
+		const char *s = words[rnd() %
+		    (sizeof(words) / sizeof(words[0]))];
 		char num[24];
 
 		if (rnd() % 8 == 0) {
-			snprintf(num, sizeof(num), "%u", (unsigned)(rnd() % 100000));
+			snprintf(num, sizeof(num), "%u",
+			    (unsigned)(rnd() % 100000));
 			s = num;
 		}
 		w = strlen(s);
@@ -105,7 +108,7 @@ text_payload(uint8_t *p, size_t n)
 }
 
 static int
-gen(const char *path, double mb, uint64_t seed)
+gen(const char *path, double mb, uint64_t seed, uint64_t gap_us)
 {
 	uint8_t pkt[1600], hdr[PCAPFMT_RHDR_LEN], gh[PCAPFMT_GHDR_LEN];
 	uint64_t ts = 1764000000ull * 1000000000u, total = 0;
@@ -155,7 +158,7 @@ gen(const char *path, double mb, uint64_t seed)
 		else
 			for (size_t i = 0; i < pl; i++)
 				pkt[54 + i] = (uint8_t)rnd();
-		ts += rnd() % 200000;
+		ts += rnd() % (2 * gap_us * 1000 + 1);
 		pcapfmt_rhdr(hdr, ts, 0, (uint32_t)len, (uint32_t)len);
 		fwrite(hdr, 1, sizeof(hdr), f);
 		fwrite(pkt, 1, len, f);
@@ -304,12 +307,13 @@ main(int argc, char **argv)
 {
 	if (argc >= 4 && strcmp(argv[1], "gen") == 0)
 		return gen(argv[2], atof(argv[3]),
-		    argc > 4 ? strtoull(argv[4], NULL, 0) : 1);
+		    argc > 4 ? strtoull(argv[4], NULL, 0) : 1,
+		    argc > 5 ? strtoull(argv[5], NULL, 0) : 100);
 	if (argc >= 3 && strcmp(argv[1], "run") == 0)
 		return run(argc, argv);
 	if (argc == 3 && strcmp(argv[1], "sha") == 0)
 		return sha(argv[2]);
-	fprintf(stderr, "usage: zbench gen OUT MB [seed] | run IN [-t n]"
-	    " [-l level] [-c KiB] [-o OUT] | sha IN\n");
+	fprintf(stderr, "usage: zbench gen OUT MB [seed [gap_us]] | "
+	    "run IN [-t n] [-l level] [-c KiB] [-o OUT] | sha IN\n");
 	return 2;
 }

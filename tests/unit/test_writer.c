@@ -111,7 +111,8 @@ list_files(const char *statedir, char names[][256], int max)
 		size_t l = strlen(de->d_name);
 
 		if (l > 8 && strcmp(de->d_name + l - 8, ".pcap.gz") == 0)
-			if (snprintf(names[n], 256, "%s/%.100s", d, de->d_name) < 256)
+			if (snprintf(names[n], 256, "%s/%.100s", d,
+			    de->d_name) < 256)
 				n++;
 	}
 	closedir(dp);
