@@ -71,21 +71,33 @@ int	sctl_side_parse(const uint8_t *buf, size_t len, struct sctl_side *s,
 void	sctl_side_free(struct sctl_side *s);
 
 /*
- * 1 when the member index is consistent with the sidecar and shows packet
- * times in order: members are contiguous, end at bytes_gz, count `packets`
- * in total, and their first/last times never step back from first_ns to
- * last_ns.  Only then may it be used to skip members or files by time.
+ * Packet stamps may step back (a clock step, several interfaces), and a
+ * sidecar gives each member's first and last packet time, not its
+ * smallest and largest.  A member is therefore placed in time as
+ * [min(first, last) - SKEW, max(first, last) + SKEW]: a packet stamped up
+ * to SKEW outside its member's first..last is still found.
+ * XXX: a step back of more than SKEW inside one member, undone within the
+ * same member, can hide a packet from a narrow range; min/max times per
+ * member in the sidecar would close that.
+ */
+#define SCTL_SKEW_NS	1000000000ull
+
+/*
+ * 1 when the member index is consistent with the sidecar: members are
+ * contiguous from after the metadata member to bytes_gz, count `packets`
+ * in total, and begin and end with the file's first and last packet.  Only
+ * then is it used to skip members and to place the file in time.
  */
 int	sctl_side_index_ok(const struct sctl_side *s);
 
+/* The times a member may hold packets of (see SCTL_SKEW_NS). */
+void	sctl_member_span(const struct sctl_member *m, uint64_t *lo,
+	    uint64_t *hi);
+
 /*
- * The times a file may hold packets of: [first_ns, last_ns] when the index
- * shows them in order, else any time.  The sidecar gives the first and
- * the last packet's time, not the smallest and largest, so a file whose
- * stamps step back (a clock step, several interfaces) cannot be placed in
- * time; it is then always selected, and cut packet by packet.
- * XXX: a step back inside one member, undone within it, is not visible
- * here; min/max times per member in the sidecar would close that.
+ * The times a file may hold packets of: the union of its members' spans
+ * when the index is usable, else any time (the file is then always
+ * selected, and cut packet by packet).
  */
 void	sctl_side_span(const struct sctl_side *s, uint64_t *lo, uint64_t *hi);
 

@@ -309,10 +309,10 @@ int
 sctl_side_index_ok(const struct sctl_side *s)
 {
 	const struct sctl_member *m;
-	uint64_t pkts = 0, end, t = s->first_ns;
+	uint64_t pkts = 0, end;
 	size_t i;
 
-	if (!s->has_members || s->n_members == 0 || s->first_ns > s->last_ns)
+	if (!s->has_members || s->n_members == 0)
 		return 0;
 	/* The metadata member comes first: data starts after offset 0. */
 	end = s->members[0].off;
@@ -323,28 +323,43 @@ sctl_side_index_ok(const struct sctl_side *s)
 		if (m->off != end || m->len == 0 || m->len > s->bytes_gz ||
 		    m->pkts == 0 || m->pkts > s->packets - pkts)
 			return 0;
-		/* Stamps never step back at member granularity. */
-		if (m->first_ns < t || m->first_ns > m->last_ns ||
-		    m->last_ns > s->last_ns)
-			return 0;
-		t = m->last_ns;
 		end = m->off + m->len;
 		pkts += m->pkts;
 	}
+	/* The file's first and last packet are its members' too. */
 	return end == s->bytes_gz && pkts == s->packets &&
-	    s->members[0].first_ns == s->first_ns;
+	    s->members[0].first_ns == s->first_ns &&
+	    s->members[s->n_members - 1].last_ns == s->last_ns;
+}
+
+void
+sctl_member_span(const struct sctl_member *m, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t a = m->first_ns < m->last_ns ? m->first_ns : m->last_ns;
+	uint64_t b = m->first_ns < m->last_ns ? m->last_ns : m->first_ns;
+
+	*lo = a > SCTL_SKEW_NS ? a - SCTL_SKEW_NS : 0;
+	*hi = b < UINT64_MAX - SCTL_SKEW_NS ? b + SCTL_SKEW_NS : UINT64_MAX;
 }
 
 void
 sctl_side_span(const struct sctl_side *s, uint64_t *lo, uint64_t *hi)
 {
-	if (sctl_side_index_ok(s)) {
-		*lo = s->first_ns;
-		*hi = s->last_ns;
-	} else {
-		/* Stamps out of order, or no index to tell: any time. */
-		*lo = 0;
-		*hi = UINT64_MAX;
+	uint64_t a, b;
+	size_t i;
+
+	*lo = 0;
+	*hi = UINT64_MAX;
+	if (!sctl_side_index_ok(s))
+		return;		/* no index to tell: any time */
+	*lo = UINT64_MAX;
+	*hi = 0;
+	for (i = 0; i < s->n_members; i++) {
+		sctl_member_span(&s->members[i], &a, &b);
+		if (a < *lo)
+			*lo = a;
+		if (b > *hi)
+			*hi = b;
 	}
 }
 

@@ -15,7 +15,8 @@ need_cmd jq zcat gzip tshark tcpdump editcap sha256sum
 [ -x "$TOOLS/mkcaptures" ] || { skip "sctl_offline: mkcaptures not built"; exit 0; }
 DNS=$SHARED_PCAPS/traffic/ppa_dns.cap
 ESPN=$SHARED_PCAPS/traffic/chrissanders_http_espn.pcapng
-[ -f "$DNS" ] && [ -f "$ESPN" ] || { skip "sctl_offline: traces missing"; exit 0; }
+[ -f "$DNS" ] && [ -f "$ESPN" ] && [ -f "$SHARED_PCAPS/traffic/lucaderi_doh_luca.pcap" ] ||
+    { skip "sctl_offline: traces missing"; exit 0; }
 T=$T_TMP
 
 # ---- flows ---------------------------------------------------------------
@@ -123,15 +124,6 @@ eq "captures $B: only its files" \
     "$("$SENSORCTL" -j -D "$cap" captures "$B" | jq -r .host | sort -u)" "$B"
 # Integer nanoseconds from the sidecars' text (jq's doubles would round).
 last_ns() { grep -o '"last_ns": [0-9]*' "$1" | grep -o '[0-9]*$'; }
-mid=$(sed -n "$((nA / 2))p" "$T/a.times")
-want=0
-for j in "$cap/captures/$A"/*.json; do
-	[ "$(last_ns "$j")" -ge "${mid/./}" ] && want=$((want + 1))
-done
-[ "$want" -gt 0 ] && [ "$want" -lt "$(ls "$cap/captures/$A"/*.json | wc -l)" ] ||
-    fail "captures --since: the bound selects all or nothing ($want)"
-eq "captures $A --since: files overlapping" \
-    "$("$SENSORCTL" -j -D "$cap" captures "$A" --since "$mid" | wc -l)" "$want"
 
 # ---- extract --------------------------------------------------------------
 
@@ -163,8 +155,37 @@ editcap -A "$s" -B "$u1" "$T/refA.pcap" "$T/refA_cut.pcap"
 "$SENSORCTL" -j -D "$cap" extract "$A" --since "$s" --until "$u" -o "$T/A_cut.pcap" >"$T/x.json"
 eq "extract --since/--until: packets" "$(tshark -r "$T/A_cut.pcap" 2>/dev/null | wc -l)" 501
 eq "extract --since/--until: as editcap's cut of the trace" "$(dump "$T/A_cut.pcap")" "$(dump "$T/refA_cut.pcap")"
-check "extract --since/--until: members outside the range skipped by the index" \
-    jq_true '.members_skipped > 0 and .packets == 501' "$T/x.json"
+check "extract --since/--until: the summary counts them" \
+    jq_true '.packets == 501 and .cut > 0' "$T/x.json"
+
+# A longer trace (37 min of DoH), so that members lie well outside a range
+# (beyond the skew tolerance) and the member index is put to use.
+DOH=$SHARED_PCAPS/traffic/lucaderi_doh_luca.pcap C=192.168.1.17
+doh=$T/doh
+"$TOOLS/mkcaptures" -d "$doh" "$DOH" "$C" >"$T/mk2.out" 2>&1 ||
+    fail "mkcaptures (doh): $(tail -2 "$T/mk2.out")"
+tcpdump -r "$DOH" -w "$T/refC.pcap" "host $C" 2>/dev/null
+tshark -n -r "$T/refC.pcap" -T fields -e frame.time_epoch 2>/dev/null >"$T/c.times"
+cs=$(sed -n 3000p "$T/c.times") cu=$(sed -n 5000p "$T/c.times")
+cu1=$(printf '%s' "$cu" | awk -F. '{ printf "%s.%09d", $1, $2 + 1 }')
+editcap -A "$cs" -B "$cu1" "$T/refC.pcap" "$T/refC_cut.pcap"
+"$SENSORCTL" -j -D "$doh" extract "$C" --since "$cs" --until "$cu" -o "$T/C_cut.pcap" >"$T/x.json"
+eq "extract (37 min trace) --since/--until: packets" \
+    "$(tshark -r "$T/C_cut.pcap" 2>/dev/null | wc -l)" 2001
+eq "extract (37 min trace) --since/--until: as editcap's cut" \
+    "$(dump "$T/C_cut.pcap")" "$(dump "$T/refC_cut.pcap")"
+check "extract (37 min trace): files and members outside the range skipped" \
+    jq_true '.members_skipped > 0 and .files < 7' "$T/x.json"
+# captures --since: the files whose last packet (give or take the 1 s
+# tolerance for stamps that step back, sctl_cap.h) is not before it.
+want=0
+for j in "$doh/captures/$C"/*.json; do
+	[ $(($(last_ns "$j") + 1000000000)) -ge "${cs/./}" ] && want=$((want + 1))
+done
+[ "$want" -gt 0 ] && [ "$want" -lt 7 ] ||
+    fail "captures --since: the bound selects all or nothing ($want)"
+eq "captures $C --since: files overlapping" \
+    "$("$SENSORCTL" -j -D "$doh" captures "$C" --since "$cs" | wc -l)" "$want"
 
 "$SENSORCTL" -D "$cap" extract "$A" --since "$s" --until "$u" --filter 'tcp port 80' \
     -o "$T/A_80.pcap" 2>"$T/x.err"
@@ -203,9 +224,18 @@ eq "tampered file (one byte): exit status" "$?" 4
 check "tampered file: the message names it" grep -q "INTEGRITY FAILURE: captures/$A/$third" "$T/t.err"
 check "tampered file: nothing written, no temporary left" \
     bash -c "! ls '$T'/t.pcap* >/dev/null 2>&1"
-l=$(last_ns "$cap/captures/$A/$(echo "$files" | sed -n 1p).json")
-"$SENSORCTL" -D "$T/tam" extract "$A" --until "${l:0:-9}.${l: -9}" -o "$T/t.pcap" 2>"$T/t.err"
+# A tampered file of the DoH capture that a range does not need.
+rm -rf "$T/tam2"
+cp -a "$doh" "$T/tam2"
+fifth=$(cd "$doh/captures/$C" && ls *.pcap.gz | sed -n 5p)
+f=$T/tam2/captures/$C/$fifth
+printf '\xff' | dd of="$f" bs=1 seek=$(($(stat -c %s "$f") / 2)) conv=notrunc 2>/dev/null
+l=$(last_ns "$doh/captures/$C/$(cd "$doh/captures/$C" && ls *.pcap.gz | sed -n 1p).json")
+"$SENSORCTL" -D "$T/tam2" extract "$C" --until "${l:0:-9}.${l: -9}" -o "$T/t.pcap" 2>"$T/t.err"
 eq "tampered file outside the range: not needed, exit status" "$?" 0
+rm -f "$T/t.pcap"
+"$SENSORCTL" -D "$T/tam2" extract "$C" -o "$T/t.pcap" 2>"$T/t.err"
+eq "tampered file inside the range: exit status" "$?" 4
 
 tamper
 j=$T/tam/captures/$A/$third.json

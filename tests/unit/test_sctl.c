@@ -178,7 +178,7 @@ t_names(void)
 
 #define N_PKTS		3000
 #define T0_NS		1764439200000000000ull	/* 2025-11-29T18:00:00Z */
-#define STEP_NS		1000123ull
+#define STEP_NS		10000123ull	/* 10 ms: 30 s in all */
 
 static char tmpdir[] = "/tmp/test_sctl.XXXXXX";
 static char hostdir[256];
@@ -406,23 +406,29 @@ t_side_mutations(const struct sctl_host *h)
 		T_OK(!sctl_side_index_ok(&sd), "members end before the file");
 		sd.bytes_gz--;
 		sd.members[0].first_ns = sd.first_ns - 1;
-		T_OK(!sctl_side_index_ok(&sd), "member time outside the file");
+		T_OK(!sctl_side_index_ok(&sd), "first member does not start "
+		    "the file");
 		sd.members[0].first_ns = sd.first_ns;
-		lo = sd.members[1].first_ns;
-		sd.members[1].first_ns = sd.members[0].last_ns - 1;
-		T_OK(!sctl_side_index_ok(&sd), "stamps step back between "
-		    "members");
+		sd.members[sd.n_members - 1].last_ns++;
+		T_OK(!sctl_side_index_ok(&sd), "last member does not end it");
+		sd.members[sd.n_members - 1].last_ns--;
+		/* Spans: members' stamps, widened by the skew tolerance. */
 		sctl_side_span(&sd, &lo2, &hi);
-		T_OK(lo2 == 0 && hi == UINT64_MAX, "then the file may hold "
-		    "any time");
-		sd.members[1].first_ns = lo;
+		T_OK(lo2 == sd.first_ns - SCTL_SKEW_NS &&
+		    hi == sd.last_ns + SCTL_SKEW_NS, "span: first to last "
+		    "packet, give or take the skew");
+		lo = sd.members[1].last_ns;
+		sd.members[1].last_ns = sd.first_ns - 10 * SCTL_SKEW_NS;
+		T_OK(sctl_side_index_ok(&sd), "stamps stepping back: index "
+		    "still usable");
 		sctl_side_span(&sd, &lo2, &hi);
-		T_OK(lo2 == sd.first_ns && hi == sd.last_ns, "else its span is "
-		    "first to last");
-		lo = sd.first_ns;
-		sd.first_ns = sd.last_ns + 1;
-		T_OK(!sctl_side_index_ok(&sd), "first after last");
-		sd.first_ns = lo;
+		T_OK(lo2 == sd.first_ns - 11 * SCTL_SKEW_NS, "span reaches "
+		    "back to a member's earliest stamp");
+		sd.members[1].last_ns = lo;
+		sd.has_members = 0;
+		sctl_side_span(&sd, &lo2, &hi);
+		T_OK(lo2 == 0 && hi == UINT64_MAX, "no index: any time");
+		sd.has_members = 1;
 		sctl_side_free(&sd);
 	}
 	free(s);
