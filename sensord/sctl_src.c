@@ -6,8 +6,9 @@
  * global header.  The source reads a list of byte ranges of the file with
  * pread and inflates them with zlib as one stream of pcap bytes:
  *   - with a usable member index (sctl_side_index_ok), only the members
- *     whose span (sctl_member_span) meets [since, until], plus the first 24 bytes of the first data
- *     member for the global header when that member is not wanted;
+ *     whose span (sctl_member_span) meets [since, until], plus the first
+ *     24 bytes of the first data member for the global header when that
+ *     member is not wanted;
  *   - without one, the whole file.
  * Since every member holds whole records, the members that are kept still
  * concatenate into a valid record stream.  zlib checks each member's CRC
