@@ -183,9 +183,8 @@ list_host(const struct sctl_args *a, int capfd, const char *dir,
 			}
 		} else {
 			/* Only the name's start is known: it may overlap. */
-			t0 = f->t_s > UINT64_MAX / 1000000000u ? UINT64_MAX :
-			    f->t_s * 1000000000u;
-			if (t0 > until)
+			t0 = f->t_s * 1000000000u;
+			if (t0 > SCTL_SKEW_NS && t0 - SCTL_SKEW_NS > until)
 				continue;
 			fprintf(stderr, "sensorctl: captures/%s/%s: %s\n",
 			    h.dir, f->name, f->side_err);

@@ -105,10 +105,10 @@ select_files(struct ex *x)
 		 * the next file's start, or open-ended.
 		 */
 		nx = i + 1 < x->h.n_files ? &x->h.files[i + 1] : NULL;
-		t0 = f->t_s < UINT64_MAX / 1000000000u - 1 ?
-		    f->t_s * 1000000000u : UINT64_MAX;
-		t1 = nx != NULL && nx->t_s < UINT64_MAX / 1000000000u - 1 ?
-		    (nx->t_s + 1) * 1000000000u : UINT64_MAX;
+		t0 = f->t_s * 1000000000u;
+		t0 = t0 > SCTL_SKEW_NS ? t0 - SCTL_SKEW_NS : 0;
+		t1 = nx != NULL ? (nx->t_s + 1) * 1000000000u + SCTL_SKEW_NS :
+		    UINT64_MAX;
 		if (sctl_overlaps(t0, t1, x->since, x->until)) {
 			integrity(x, f->name, f->side_err);
 			return SCTL_EXIT_INTEGRITY;
@@ -334,7 +334,8 @@ run(struct ex *x)
 		fprintf(stderr, "sensorctl: %s: %s%s%s\n", x->a->output, why,
 		    errno != EEXIST ? ": " : "",
 		    errno != EEXIST ? strerror(errno) : "");
-		return errno == EEXIST ? SCTL_EXIT_USAGE : SCTL_EXIT_STATE;
+		return errno == EEXIST || errno == EINVAL ? SCTL_EXIT_USAGE :
+		    SCTL_EXIT_STATE;
 	}
 	x->has_out = 1;
 	res = sctl_merge(x->in, x->n_in, x->since, x->until,

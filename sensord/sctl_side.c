@@ -409,6 +409,9 @@ sctl_name_parse(const char *name, uint64_t *id, uint64_t *t_s)
 	    (int64_t)v[2] - 1 - 719468;
 	*id = x;
 	*t_s = (uint64_t)days * 86400 + v[3] * 3600u + v[4] * 60u + v[5];
+	/* Past 2554 the time does not fit nanoseconds: not a name of ours. */
+	if (*t_s > UINT64_MAX / 1000000000u - 2)
+		return -1;
 	return 0;
 }
 
