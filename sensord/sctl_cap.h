@@ -71,12 +71,35 @@ int	sctl_side_parse(const uint8_t *buf, size_t len, struct sctl_side *s,
 void	sctl_side_free(struct sctl_side *s);
 
 /*
+ * Packet stamps may step back (a clock step, several interfaces), and a
+ * sidecar gives each member's first and last packet time, not its
+ * smallest and largest.  A member is therefore placed in time as
+ * [min(first, last) - SKEW, max(first, last) + SKEW]: a packet stamped up
+ * to SKEW outside its member's first..last is still found.
+ * XXX: a step back of more than SKEW inside one member, undone within the
+ * same member, can hide a packet from a narrow range; min/max times per
+ * member in the sidecar would close that.
+ */
+#define SCTL_SKEW_NS	1000000000ull
+
+/*
  * 1 when the member index is consistent with the sidecar: members are
- * contiguous, in order, end at bytes_gz, count `packets` in total and
- * their times lie in [first_ns, last_ns].  Only then may it be used to
- * skip members.
+ * contiguous from after the metadata member to bytes_gz, count `packets`
+ * in total, and begin and end with the file's first and last packet.  Only
+ * then is it used to skip members and to place the file in time.
  */
 int	sctl_side_index_ok(const struct sctl_side *s);
+
+/* The times a member may hold packets of (see SCTL_SKEW_NS). */
+void	sctl_member_span(const struct sctl_member *m, uint64_t *lo,
+	    uint64_t *hi);
+
+/*
+ * The times a file may hold packets of: the union of its members' spans
+ * when the index is usable, else any time (the file is then always
+ * selected, and cut packet by packet).
+ */
+void	sctl_side_span(const struct sctl_side *s, uint64_t *lo, uint64_t *hi);
 
 /* A capture file name: 0 with *id and *t_s (UTC start), or -1. */
 int	sctl_name_parse(const char *name, uint64_t *id, uint64_t *t_s);
@@ -89,6 +112,7 @@ struct sctl_file {
 	uint64_t	 id;
 	uint64_t	 t_s;		/* start, from the name */
 	uint64_t	 size;		/* on disk (fstatat, no symlink) */
+	int		 is_regular;	/* else extract refuses it */
 	int		 has_side;	/* side parsed */
 	const char	*side_err;	/* else why not */
 	struct sctl_side side;
@@ -175,15 +199,16 @@ void	sctl_out_abort(struct sctl_out *o);
 /*
  * Merge verified capture files into out: a k-way merge by packet time over
  * the files (each in file order), cut to [since_ns, until_ns], filtered by
- * prog when it is not NULL.  in[] must be sorted by side->first_ns; a file
- * is opened when the merge reaches its first packet time.
+ * prog when it is not NULL.  in[] must be sorted by start_ns (the start of
+ * sctl_side_span); a file is opened when the merge reaches that time.
  */
 struct bpf_program;
 
 struct sctl_merge_in {
-	int		 fd;		/* the verified file; stays the caller's */
+	int		 fd;		/* the verified file (caller's) */
 	const struct sctl_side *side;
 	const char	*name;		/* for messages */
+	uint64_t	 start_ns;	/* open it when the merge gets here */
 };
 
 struct sctl_merge_stats {

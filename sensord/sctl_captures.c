@@ -61,10 +61,11 @@ print_line(const struct sctl_host *h, const struct sctl_file *f)
 	const struct sctl_side *s = &f->side;
 	char t1[40], t2[40], hex[SHA256_HEXLEN];
 
-	if (!f->has_side) {
+	if (!f->has_side || !f->is_regular) {
 		printf("%-10llu %-16s %-27s %-27s %9s %11s %11llu %-12s %s\n",
 		    (unsigned long long)f->id, h->dir, "?", "?", "?", "?",
-		    (unsigned long long)f->size, "?", f->side_err);
+		    (unsigned long long)f->size, "?", f->is_regular ?
+		    f->side_err : "not a regular file");
 		return;
 	}
 	fmt_us(s->first_ns, t1, sizeof(t1));
@@ -99,9 +100,10 @@ print_json(const struct sctl_host *h, const struct sctl_file *f)
 	printf("{\"file_id\":%llu,\"host\":\"%s\",\"file\":\"%s/%s\","
 	    "\"size\":%llu", (unsigned long long)f->id, h->dir, h->dir,
 	    f->name, (unsigned long long)f->size);
-	if (!f->has_side) {
+	if (!f->has_side || !f->is_regular) {
 		/* Names and reasons are ours, all printable ASCII. */
-		printf(",\"error\":\"%s\"}\n", f->side_err);
+		printf(",\"error\":\"%s\"}\n", f->is_regular ? f->side_err :
+		    "not a regular file");
 		return;
 	}
 	fmt_ns(s->first_ns, t, sizeof(t));
@@ -157,7 +159,7 @@ list_host(const struct sctl_args *a, int capfd, const char *dir,
 {
 	struct sctl_host h;
 	struct sctl_file *f;
-	uint64_t since, until, t0;
+	uint64_t since, until, t0, lo, hi;
 	size_t i;
 
 	if (sctl_host_load(capfd, dir, &h) != 0) {
@@ -171,14 +173,18 @@ list_host(const struct sctl_args *a, int capfd, const char *dir,
 	for (i = 0; i < h.n_files; i++) {
 		f = &h.files[i];
 		if (f->has_side) {
-			if (!sctl_overlaps(f->side.first_ns, f->side.last_ns,
-			    since, until))
+			sctl_side_span(&f->side, &lo, &hi);
+			if (!sctl_overlaps(lo, hi, since, until))
 				continue;
+			if (!f->is_regular) {
+				fprintf(stderr, "sensorctl: captures/%s/%s: "
+				    "not a regular file\n", h.dir, f->name);
+				tot->bad++;
+			}
 		} else {
 			/* Only the name's start is known: it may overlap. */
-			t0 = f->t_s > UINT64_MAX / 1000000000u ? UINT64_MAX :
-			    f->t_s * 1000000000u;
-			if (t0 > until)
+			t0 = f->t_s * 1000000000u;
+			if (t0 > SCTL_SKEW_NS && t0 - SCTL_SKEW_NS > until)
 				continue;
 			fprintf(stderr, "sensorctl: captures/%s/%s: %s\n",
 			    h.dir, f->name, f->side_err);
@@ -190,7 +196,7 @@ list_host(const struct sctl_args *a, int capfd, const char *dir,
 			print_line(&h, f);
 		tot->files++;
 		tot->disk += f->size;
-		if (f->has_side) {
+		if (f->has_side && f->is_regular) {
 			tot->pkts += f->side.packets;
 			tot->bytes += f->side.bytes_raw;
 		}
@@ -253,7 +259,7 @@ sctl_captures(const struct sctl_args *a)
 		    (unsigned long long)tot.part);
 	if (tot.bad > 0)
 		fprintf(stderr, "sensorctl: %llu file(s) without a usable "
-		    "sidecar: extract will refuse them\n",
+		    "sidecar or not regular: extract will refuse them\n",
 		    (unsigned long long)tot.bad);
 	free(dirs);
 	if (capfd >= 0)

@@ -215,10 +215,14 @@ sctl_host_load(int capfd, const char *dir, struct sctl_host *h)
 			h->n_part++;
 			continue;
 		}
+		/*
+		 * A name of ours that is not a regular file (a symlink
+		 * planted in a copy) is listed all the same: extract must
+		 * refuse it rather than silently leave its packets out.
+		 */
 		if (strlen(de->d_name) + 5 >= SCTL_NAME_MAX ||
 		    sctl_name_parse(de->d_name, &id, &t_s) != 0 ||
-		    fstatat(h->dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-		    !S_ISREG(st.st_mode))
+		    fstatat(h->dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 			continue;
 		if (h->n_files == cap) {
 			cap = cap ? cap * 2 : 32;
@@ -237,6 +241,7 @@ sctl_host_load(int capfd, const char *dir, struct sctl_host *h)
 		nf->id = id;
 		nf->t_s = t_s;
 		nf->size = (uint64_t)st.st_size;
+		nf->is_regular = S_ISREG(st.st_mode);
 	}
 	closedir(d);
 	if (h->n_files > 0)

@@ -69,8 +69,8 @@ first_cmp(const void *pa, const void *pb)
 {
 	const struct sctl_merge_in *a = pa, *b = pb;
 
-	if (a->side->first_ns != b->side->first_ns)
-		return a->side->first_ns < b->side->first_ns ? -1 : 1;
+	if (a->start_ns != b->start_ns)
+		return a->start_ns < b->start_ns ? -1 : 1;
 	return a->side->file_id < b->side->file_id ? -1 :
 	    a->side->file_id > b->side->file_id;
 }
@@ -90,12 +90,13 @@ select_files(struct ex *x)
 	for (i = 0; i < x->h.n_files; i++) {
 		f = &x->h.files[i];
 		if (f->has_side) {
-			if (!sctl_overlaps(f->side.first_ns, f->side.last_ns,
-			    x->since, x->until))
+			sctl_side_span(&f->side, &t0, &t1);
+			if (!sctl_overlaps(t0, t1, x->since, x->until))
 				continue;
 			x->in[x->n_in].fd = -1;
 			x->in[x->n_in].side = &f->side;
 			x->in[x->n_in].name = f->name;
+			x->in[x->n_in].start_ns = t0;
 			x->n_in++;
 			continue;
 		}
@@ -104,10 +105,10 @@ select_files(struct ex *x)
 		 * the next file's start, or open-ended.
 		 */
 		nx = i + 1 < x->h.n_files ? &x->h.files[i + 1] : NULL;
-		t0 = f->t_s < UINT64_MAX / 1000000000u - 1 ?
-		    f->t_s * 1000000000u : UINT64_MAX;
-		t1 = nx != NULL && nx->t_s < UINT64_MAX / 1000000000u - 1 ?
-		    (nx->t_s + 1) * 1000000000u : UINT64_MAX;
+		t0 = f->t_s * 1000000000u;
+		t0 = t0 > SCTL_SKEW_NS ? t0 - SCTL_SKEW_NS : 0;
+		t1 = nx != NULL ? (nx->t_s + 1) * 1000000000u + SCTL_SKEW_NS :
+		    UINT64_MAX;
 		if (sctl_overlaps(t0, t1, x->since, x->until)) {
 			integrity(x, f->name, f->side_err);
 			return SCTL_EXIT_INTEGRITY;
@@ -132,8 +133,8 @@ fd_room(size_t n)
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    (rlim_t)n + 32 > rl.rlim_cur) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && (rlim_t)n + 32 > rl.rlim_cur) {
 		fprintf(stderr, "sensorctl: extract: %zu files in the range, "
 		    "more than can be open at once; narrow --since/--until\n",
 		    n);
@@ -154,8 +155,9 @@ verify(struct ex *x, struct sctl_merge_in *in)
 	in->fd = openat(x->h.dfd, in->name, O_RDONLY | O_NOFOLLOW |
 	    O_NONBLOCK | O_CLOEXEC);
 	if (in->fd < 0 || fstat(in->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(msg, sizeof(msg), "cannot open: %s", in->fd < 0 ?
-		    strerror(errno) : "not a regular file");
+		snprintf(msg, sizeof(msg), "cannot open: %s", in->fd >= 0 ?
+		    "not a regular file" : errno == ELOOP ?
+		    "a symbolic link" : strerror(errno));
 		integrity(x, in->name, msg);
 		return SCTL_EXIT_INTEGRITY;
 	}
@@ -215,6 +217,7 @@ static int
 verify_all(struct ex *x)
 {
 	const struct sctl_file *f, *pf;
+	uint64_t lo, hi;
 	uint32_t lt, snap;
 	size_t i;
 	int rc, is_nsec;
@@ -242,9 +245,10 @@ verify_all(struct ex *x)
 	for (i = 1; i < x->h.n_files; i++) {
 		f = &x->h.files[i];
 		pf = &x->h.files[i - 1];
-		if (!f->has_side || !pf->has_side || !f->side.has_prev ||
-		    !sctl_overlaps(f->side.first_ns, f->side.last_ns, x->since,
-		    x->until))
+		if (!f->has_side || !pf->has_side || !f->side.has_prev)
+			continue;
+		sctl_side_span(&f->side, &lo, &hi);
+		if (!sctl_overlaps(lo, hi, x->since, x->until))
 			continue;
 		if (strcmp(f->side.prev_file, pf->name) != 0 ||
 		    memcmp(f->side.prev_sha256, pf->side.sha256,
@@ -330,7 +334,8 @@ run(struct ex *x)
 		fprintf(stderr, "sensorctl: %s: %s%s%s\n", x->a->output, why,
 		    errno != EEXIST ? ": " : "",
 		    errno != EEXIST ? strerror(errno) : "");
-		return errno == EEXIST ? SCTL_EXIT_USAGE : SCTL_EXIT_STATE;
+		return errno == EEXIST || errno == EINVAL ? SCTL_EXIT_USAGE :
+		    SCTL_EXIT_STATE;
 	}
 	x->has_out = 1;
 	res = sctl_merge(x->in, x->n_in, x->since, x->until,

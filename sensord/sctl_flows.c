@@ -1,6 +1,7 @@
 /*
  * sctl_flows.c: `sensorctl flows`, conversations from the flow log of a
- * state directory (the .jsonl.gz files in STATEDIR/flows), like nfdump on its files.
+ * state directory (the .jsonl.gz files in STATEDIR/flows), as nfdump
+ * queries its files.
  *
  * flowread does the reading: files in name (time) order, members skipped
  * by their time index, a file still being written read up to its last

@@ -139,7 +139,7 @@ sctl_merge(const struct sctl_merge_in *in, size_t n, uint64_t since_ns,
 	/* Bounded: every pass consumes a record or opens a file. */
 	for (;;) {
 		while (m.next < n && (m.n_act == 0 ||
-		    in[m.next].side->first_ns <=
+		    in[m.next].start_ns <=
 		    m.act[smallest(&m)].rec.ts_ns))
 			if ((res = open_next(&m, since_ns, until_ns)) !=
 			    SCTL_MERGE_OK)

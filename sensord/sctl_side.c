@@ -34,10 +34,13 @@ static const char *const side_keys[SK__COUNT] = {
 	"prev_file", "link_type", "snaplen", "tstamp", "members"
 };
 
-#define SK_REQUIRED	(1u << SK_FORMAT | 1u << SK_FILE | 1u << SK_FILE_ID | \
-			 1u << SK_HOST | 1u << SK_FIRST_NS | 1u << SK_LAST_NS | \
-			 1u << SK_PACKETS | 1u << SK_BYTES_GZ | 1u << SK_SHA256)
-#define SK_LINK		(1u << SK_LINK_TYPE | 1u << SK_SNAPLEN | 1u << SK_TSTAMP)
+#define SK_REQUIRED	(1u << SK_FORMAT | 1u << SK_FILE |		\
+			 1u << SK_FILE_ID | 1u << SK_HOST |		\
+			 1u << SK_FIRST_NS | 1u << SK_LAST_NS |		\
+			 1u << SK_PACKETS | 1u << SK_BYTES_GZ |		\
+			 1u << SK_SHA256)
+#define SK_LINK		(1u << SK_LINK_TYPE | 1u << SK_SNAPLEN |	\
+			 1u << SK_TSTAMP)
 
 static int
 hex_sha(struct sj *j, uint8_t out[SHA256_LEN])
@@ -80,7 +83,11 @@ u32_val(struct sj *j, uint32_t *v)
 static int
 parse_trigger(struct sj *j, struct sctl_side *s)
 {
-	char key[64];
+	static const char *const keys[] = {
+		"event_id", "metric", "reason", "value", "threshold"
+	};
+	char key[128];
+	unsigned k, seen = 0;
 	int r;
 
 	if (sj_null(j))
@@ -89,20 +96,33 @@ parse_trigger(struct sj *j, struct sctl_side *s)
 		return -1;
 	s->has_trigger = 1;
 	while ((r = sj_key(j, key, sizeof(key))) == 1) {
-		if (strcmp(key, "event_id") == 0)
+		for (k = 0; k < 5 && strcmp(key, keys[k]) != 0; k++)
+			;
+		if (k < 5 && (seen & 1u << k))
+			return sj_fail(j, "duplicate key");
+		seen |= 1u << k;
+		switch (k) {
+		case 0:
 			(void)sj_u64(j, &s->event_id);
-		else if (strcmp(key, "metric") == 0)
+			break;
+		case 1:
 			(void)sj_string(j, s->metric, sizeof(s->metric));
-		else if (strcmp(key, "reason") == 0)
+			break;
+		case 2:
 			(void)sj_string(j, s->reason, sizeof(s->reason));
-		else if (strcmp(key, "value") == 0) {
+			break;
+		case 3:
 			if (!sj_null(j) && sj_double(j, &s->value) == 0)
 				s->has_value = 1;
-		} else if (strcmp(key, "threshold") == 0) {
+			break;
+		case 4:
 			if (!sj_null(j) && sj_double(j, &s->threshold) == 0)
 				s->has_threshold = 1;
-		} else
+			break;
+		default:
 			(void)sj_skip(j);
+			break;
+		}
 	}
 	return r;
 }
@@ -265,10 +285,10 @@ sctl_side_parse(const uint8_t *buf, size_t len, struct sctl_side *s,
 		goto fail;
 	}
 	s->has_link = (seen & SK_LINK) == SK_LINK;
-	if (s->first_ns > s->last_ns) {
-		(void)sj_fail(&j, "first_ns after last_ns");
-		goto fail;
-	}
+	/*
+	 * first_ns > last_ns is legal: they are the first and the last
+	 * packet, and packet stamps may step back (sctl_side_span).
+	 */
 	*why = NULL;
 	return 0;
 fail:
@@ -301,14 +321,46 @@ sctl_side_index_ok(const struct sctl_side *s)
 	for (i = 0; i < s->n_members; i++) {
 		m = &s->members[i];
 		if (m->off != end || m->len == 0 || m->len > s->bytes_gz ||
-		    m->pkts == 0 || m->first_ns > m->last_ns ||
-		    m->first_ns < s->first_ns || m->last_ns > s->last_ns ||
-		    m->pkts > s->packets - pkts)
+		    m->pkts == 0 || m->pkts > s->packets - pkts)
 			return 0;
 		end = m->off + m->len;
 		pkts += m->pkts;
 	}
-	return end == s->bytes_gz && pkts == s->packets;
+	/* The file's first and last packet are its members' too. */
+	return end == s->bytes_gz && pkts == s->packets &&
+	    s->members[0].first_ns == s->first_ns &&
+	    s->members[s->n_members - 1].last_ns == s->last_ns;
+}
+
+void
+sctl_member_span(const struct sctl_member *m, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t a = m->first_ns < m->last_ns ? m->first_ns : m->last_ns;
+	uint64_t b = m->first_ns < m->last_ns ? m->last_ns : m->first_ns;
+
+	*lo = a > SCTL_SKEW_NS ? a - SCTL_SKEW_NS : 0;
+	*hi = b < UINT64_MAX - SCTL_SKEW_NS ? b + SCTL_SKEW_NS : UINT64_MAX;
+}
+
+void
+sctl_side_span(const struct sctl_side *s, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t a, b;
+	size_t i;
+
+	*lo = 0;
+	*hi = UINT64_MAX;
+	if (!sctl_side_index_ok(s))
+		return;		/* no index to tell: any time */
+	*lo = UINT64_MAX;
+	*hi = 0;
+	for (i = 0; i < s->n_members; i++) {
+		sctl_member_span(&s->members[i], &a, &b);
+		if (a < *lo)
+			*lo = a;
+		if (b > *hi)
+			*hi = b;
+	}
 }
 
 int
@@ -357,6 +409,9 @@ sctl_name_parse(const char *name, uint64_t *id, uint64_t *t_s)
 	    (int64_t)v[2] - 1 - 719468;
 	*id = x;
 	*t_s = (uint64_t)days * 86400 + v[3] * 3600u + v[4] * 60u + v[5];
+	/* Past 2554 the time does not fit nanoseconds: not a name of ours. */
+	if (*t_s > UINT64_MAX / 1000000000u - 2)
+		return -1;
 	return 0;
 }
 

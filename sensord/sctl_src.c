@@ -6,8 +6,9 @@
  * global header.  The source reads a list of byte ranges of the file with
  * pread and inflates them with zlib as one stream of pcap bytes:
  *   - with a usable member index (sctl_side_index_ok), only the members
- *     that meet [since, until], plus the first 24 bytes of the first data
- *     member for the global header when that member is not wanted;
+ *     whose span (sctl_member_span) meets [since, until], plus the first
+ *     24 bytes of the first data member for the global header when that
+ *     member is not wanted;
  *   - without one, the whole file.
  * Since every member holds whole records, the members that are kept still
  * concatenate into a valid record stream.  zlib checks each member's CRC
@@ -82,6 +83,7 @@ plan(struct sctl_src *s, const struct sctl_side *sd, uint64_t size,
     uint64_t since_ns, uint64_t until_ns)
 {
 	const struct sctl_member *m;
+	uint64_t lo, hi;
 	size_t i;
 	int want;
 
@@ -90,8 +92,8 @@ plan(struct sctl_src *s, const struct sctl_side *sd, uint64_t size,
 	s->st.used_index = 1;
 	for (i = 0; i < sd->n_members; i++) {
 		m = &sd->members[i];
-		want = sctl_overlaps(m->first_ns, m->last_ns, since_ns,
-		    until_ns);
+		sctl_member_span(m, &lo, &hi);
+		want = sctl_overlaps(lo, hi, since_ns, until_ns);
 		if (!want)
 			s->st.members_skipped++;
 		if (!want && i == 0) {
