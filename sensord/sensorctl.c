@@ -371,9 +371,19 @@ main(int argc, char **argv)
 			a.has_port = 1;
 			break;
 		}
-		case 'L':
-			a.limit = strtoull(optarg, NULL, 10);
+		case 'L': {
+			char *end;
+
+			errno = 0;
+			a.limit = strtoull(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end != '\0' ||
+			    errno != 0) {
+				fprintf(stderr, "sensorctl: --limit: expected a "
+				    "number of records, got '%s'\n", optarg);
+				return 1;
+			}
 			break;
+		}
 		case 'o':
 			a.output = optarg;
 			break;
