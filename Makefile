@@ -200,6 +200,9 @@ install: $(BINS)
 	install -m 0644 systemd/sensord.service $(DESTDIR)$(UNITDIR)/
 	install -m 0644 systemd/sensord.sysusers $(DESTDIR)/usr/lib/sysusers.d/sensord.conf
 	install -m 0644 systemd/sensord.tmpfiles $(DESTDIR)/usr/lib/tmpfiles.d/sensord.conf
+	install -d $(DESTDIR)$(PREFIX)/share/doc/sensord
+	install -m 0644 systemd/sensord-ipaccess.conf README.md policy/FORMAT.md \
+	    $(DESTDIR)$(PREFIX)/share/doc/sensord/
 
 clean:
 	rm -rf build build-san build-fuzz
