@@ -121,15 +121,19 @@ sd_host_event(void *arg, const struct host_event *he)
 	const char *action = "none";
 	char reason[ESC_REASON_MAX];
 	uint64_t id = 0;
-	int i;
+	int i, pct;
 
 	memset(&p, 0, sizeof(p));
 	if (he->is_breach) {
 		sd->c.n_breaches++;
 		polmap_esc(ph, &ep);
-		snprintf(reason, sizeof(reason), "%s.%s %.0f > %.0f (%s)",
+		/* value >= threshold is the breach; shares as percentages. */
+		pct = bl_metric_is_share((enum bl_metric)he->metric);
+		snprintf(reason, sizeof(reason), "%s.%s %.*f%s >= %.*f%s (%s)",
 		    bl_metric_name((enum bl_metric)he->metric), he->window,
-		    he->value, he->threshold,
+		    pct, pct ? he->value * 100 : he->value, pct ? "%" : "",
+		    pct, pct ? he->threshold * 100 : he->threshold,
+		    pct ? "%" : "",
 		    he->basis == BL_LEARNED ? "learned" : "absolute");
 		memset(&rq, 0, sizeof(rq));
 		rq.addr = he->addr;

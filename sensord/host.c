@@ -882,6 +882,28 @@ host_bucket(const struct host_table *ht, struct host *h, unsigned i)
 	return &w->b[w->head % HW_BUCKETS].c;
 }
 
+/*
+ * The bucket of window i that holds flow time t (<= the window's head),
+ * or NULL when t has already left the window.  A conversation's outcome
+ * belongs to the time of its last packet, not to the time its record was
+ * delivered: a record the flow table releases late (its timeout noticed
+ * at the first tick after a quiet spell, as in a replay with a gap) must
+ * not make an old burst look recent.
+ */
+static struct hcount *
+host_bucket_at(const struct host_table *ht, struct host *h, unsigned i,
+    uint64_t t)
+{
+	struct hwin *w = host_win(ht, h, i);
+	uint64_t e = t / ht->bucket_us[i];
+
+	if (e > w->head)
+		e = w->head;
+	if (w->head - e >= HW_BUCKETS)
+		return NULL;
+	return &w->b[e % HW_BUCKETS].c;
+}
+
 static void
 host_night_push(struct host *h, uint32_t slot, double v)
 {
@@ -1054,6 +1076,21 @@ host_packet(struct host_table *ht, const struct pktinfo *pi, uint64_t now)
 	}
 }
 
+/*
+ * 1 when the record's initiator sent something.  The flow engine takes
+ * the receiver of a first packet for the initiator when that packet looks
+ * like an answer (from a server port to a client port: a reply whose
+ * query was missed).  Spoofed "answers" (reflection floods, backscatter)
+ * look just like that, so a local host is credited with a conversation
+ * only when it sent a packet in it; otherwise a flood from thousands of
+ * reflectors makes the victim a host "contacting thousands of addresses".
+ */
+static int
+host_initiated(const struct convrec *cr)
+{
+	return !cr->flipped || cr->fwd.pkts > 0;
+}
+
 static int
 host_has_ports(uint8_t proto)
 {
@@ -1071,7 +1108,7 @@ host_conv_start(struct host_table *ht, const struct convrec *cr,
 	unsigned i;
 	int ports = host_has_ports(cr->proto);
 
-	if (!host_is_local(ht, cr->src) ||
+	if (!host_initiated(cr) || !host_is_local(ht, cr->src) ||
 	    (h = host_get(ht, cr->src, now, 1)) == NULL)
 		return;
 	host_prepare(ht, h, now);
@@ -1124,7 +1161,7 @@ host_conv_record(struct host_table *ht, const struct convrec *cr,
 	int half = 0, rej = 0;
 	unsigned i;
 
-	if (!host_is_local(ht, cr->src) ||
+	if (!host_initiated(cr) || !host_is_local(ht, cr->src) ||
 	    (h = host_get(ht, cr->src, now, 1)) == NULL)
 		return;
 	host_prepare(ht, h, now);
@@ -1146,9 +1183,12 @@ host_conv_record(struct host_table *ht, const struct convrec *cr,
 	h->dayc.rejected += (uint32_t)rej;
 	h->monthc.rejected += (uint32_t)rej;
 	for (i = 0; i < ht->cfg.n_windows; i++) {
-		struct hcount *b = host_bucket(ht, h, i);
+		struct hcount *b = host_bucket_at(ht, h, i,
+		    cr->end_us != 0 ? cr->end_us : now);
 		struct hwin *w = host_win(ht, h, i);
 
+		if (b == NULL)
+			continue;
 		b->ended++;
 		w->sum.ended++;
 		b->half_open += (uint32_t)half;

@@ -11,6 +11,18 @@
  *   file, up to BL_MAX_WINDOWS; a threshold on a window beyond that is
  *   dropped and counted (n_dropped), and the daemon says so at load.
  * - [beacon] becomes one learned beacon threshold (score in percent).
+ * - protocols has no spread to learn: its value is the number of IP
+ *   protocols outside the host's learned set, so a learned protocols
+ *   threshold breaches on the first new protocol whatever its k (k = 3.5
+ *   would have asked for four new protocols at once).
+ * - The night-upload test of [detect] (learn_k, quiet_hours,
+ *   night_upload_min) is a learned night_bytes_out threshold with k =
+ *   learn_k, unless the host's policy names a learned night_bytes_out
+ *   itself.  night_upload_min is its floor (2TiB in a host file turns it
+ *   off in practice).
+ * - warmup is counted in active days the baselines keep: it rounds up to
+ *   whole days, at least 1, at most BL_HIST_MAX (28); "0s" and "365d" are
+ *   valid policy and must not stop the daemon.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -58,6 +70,20 @@ table_keeps(const struct bl_config *table, uint32_t w)
 	return 0;
 }
 
+/* 1 when bc already holds (m, w, kind): two policy windows map to one. */
+static int
+has_thr(const struct bl_config *bc, enum bl_metric m, uint32_t w,
+    enum bl_kind kind)
+{
+	unsigned i;
+
+	for (i = 0; i < bc->n_thr; i++)
+		if (bc->thr[i].metric == m && bc->thr[i].window_s == w &&
+		    bc->thr[i].kind == kind)
+			return 1;
+	return 0;
+}
+
 /* Add a host policy's rolling windows to the table's (kept sorted). */
 static void
 add_windows(struct bl_config *t, const struct pol_host *ph)
@@ -85,10 +111,12 @@ static void
 host_part(const struct pol_host *ph, const struct pol_global *g,
     const struct bl_config *table, struct bl_config *bc, unsigned *dropped)
 {
+	uint64_t wd = (ph->detect.warmup_ms + 86400000u - 1) / 86400000u;
 	size_t i;
 
 	bc->n_thr = 0;
-	bc->warmup_days = (unsigned)(ph->detect.warmup_ms / 86400000u);
+	bc->warmup_days = wd < 1 ? 1 : wd > BL_HIST_MAX ? BL_HIST_MAX :
+	    (unsigned)wd;
 	bc->utc_offset_s = g->utc_offset_s;
 	bc->quiet_start_h = (uint8_t)(ph->detect.quiet_hours.start_min / 60);
 	bc->quiet_end_h = (uint8_t)(ph->detect.quiet_hours.end_min / 60);
@@ -96,22 +124,32 @@ host_part(const struct pol_host *ph, const struct pol_global *g,
 	for (i = 0; i < ph->n_thr; i++) {
 		const struct pol_threshold *t = &ph->thr[i];
 		uint32_t w = window_of(t);
+		enum bl_kind kind = t->kind == POL_LEARNED ? BL_LEARNED :
+		    BL_ABSOLUTE;
 		double v;
 
 		if (!table_keeps(table, w)) {
 			(*dropped)++;
 			continue;
 		}
-		if (t->kind == POL_LEARNED)
+		/* night_bytes_out.day and .month are both the hour test. */
+		if (has_thr(bc, metric_of[t->metric], w, kind))
+			continue;
+		if (t->kind == POL_LEARNED && t->metric == POL_M_PROTOCOLS)
+			v = 1;
+		else if (t->kind == POL_LEARNED)
 			v = (double)t->value / 100.0;
 		else if (t->metric == POL_M_HALF_OPEN_SHARE ||
 		    t->metric == POL_M_REJECTED_SHARE)
 			v = (double)t->value / 10000.0;
 		else
 			v = (double)t->value;
-		(void)bl_config_add(bc, metric_of[t->metric], w,
-		    t->kind == POL_LEARNED ? BL_LEARNED : BL_ABSOLUTE, v, 0);
+		(void)bl_config_add(bc, metric_of[t->metric], w, kind, v, 0);
 	}
+	if (!has_thr(bc, BL_M_NIGHT_BYTES_OUT, BL_WIN_HOUR, BL_LEARNED) &&
+	    ph->detect.learn_k_x100 > 0)
+		(void)bl_config_add(bc, BL_M_NIGHT_BYTES_OUT, BL_WIN_HOUR,
+		    BL_LEARNED, (double)ph->detect.learn_k_x100 / 100.0, 0);
 	if (ph->beacon.enabled)
 		(void)bl_config_add(bc, BL_M_BEACON, BL_WIN_NONE, BL_LEARNED,
 		    (double)ph->beacon.min_score_bp / 100.0, 0);
