@@ -43,7 +43,7 @@ struct hll {
 	} u;
 };
 
-#define HLL4_P		6
+#define HLL4_P		8
 #define HLL4_M		(1u << HLL4_P)
 #define HLL4_BYTES	(HLL4_M / 2)	/* two 4-bit registers per byte */
 

@@ -19,17 +19,19 @@
  *     learned series: 8 x (28 floats + median, MAD, day max)     1056 B
  *     night profile: 24 hours x 8 floats + counts                  816 B
  *     beacon admission filter: 2 x 1024 bits                       256 B
- *   per rolling window (struct hwin)                             1152 B
- *     10 buckets x (7 counters 40 B + 2 hll4 sketches 64 B)      1040 B
- *     running sums 40 B, union sketches 64 B, head 8 B             112 B
+ *   per rolling window (struct hwin)                             3264 B
+ *     10 buckets x (7 counters 40 B + 2 hll4 sketches 256 B)     2960 B
+ *     running sums 40 B, union sketches 256 B, head 8 B            304 B
  *   per beacon pair (struct hbeacon)                              152 B
  *     key 19 B, times 16 B, 12 intervals + 12 sizes 96 B, state
  *
- *   => 4608 (aligned) + 2 x 1152 + 32 x 152 = 11776 B per host, plus 8 B
- *      of index: 64 MiB hold ~5,700 hosts.  A 10-minute window's distinct
- *      counts cost 10 x 64 B of 4-bit sketches (13% error) instead of
- *      10 KiB of p = 10 sketches per bucket.  The beacon pairs are the
- *      biggest part: beacon_pairs = 8 brings a host to 8.1 KiB.
+ *   => 4608 (aligned) + 2 x 3264 + 32 x 152 = 16000 B per host, plus 8 B
+ *      of index: 64 MiB hold ~4,190 hosts.  A 10-minute window's distinct
+ *      counts cost 10 x 256 B of 4-bit sketches (p = 8: 6.5% error; a
+ *      500-port threshold trips between 423 and 581 real ports over 200
+ *      seeds, where p = 6 gave 344..643) instead of 10 KiB of p = 10
+ *      sketches per bucket.  The beacon pairs are the biggest part:
+ *      beacon_pairs = 8 brings a host to 12.1 KiB.
  *
  * Invariants.  A record is in the index iff it is in the LRU list; the
  * dirty list links records by index and survives record reuse (a reused

@@ -24,6 +24,9 @@
 #include "log.h"
 #include "sensord.h"
 
+/* Ticks replayed through a gap: covers the default flow timeouts. */
+#define SD_CATCHUP_TICKS	120
+
 static enum sd_proto
 proto_bucket(uint8_t proto)
 {
@@ -85,8 +88,21 @@ sd_packet(struct sensord *sd, const uint8_t *pkt, uint32_t caplen,
 	sd->c.n_wire_bytes += wirelen;
 	if (!sd->xp_started)
 		sd_clock_start(sd, ts_us);
-	if (ts_us >= sd->next_tick_us)
+	if (ts_us >= sd->next_tick_us) {
+		int n;
+
+		/*
+		 * After a quiet spell, first the ticks the spell skipped (up to
+		 * SD_CATCHUP_TICKS): timeouts fire and detectors decide at the
+		 * flow time they would have live, not once the windows moved
+		 * on.  A longer gap (a trace made of two captures years apart)
+		 * costs at most that many ticks.
+		 */
+		for (n = 0; n < SD_CATCHUP_TICKS &&
+		    sd->next_tick_us + 1000000 <= ts_us; n++)
+			sd_tick(sd, sd->next_tick_us);
 		sd_tick(sd, ts_us);
+	}
 	if (ts_us > sd->now_us)
 		sd->now_us = ts_us;
 

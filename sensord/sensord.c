@@ -400,8 +400,12 @@ setup_detection(struct sensord *sd)
 	if (host_load(sd->ht, path, sd->now_us, err, sizeof(err)) == 0)
 		log_info("baselines restored from %s", path);
 	else if (errno == EINVAL) {
-		if (host_state_quarantine(path, sd->now_us, moved,
-		    sizeof(moved)) == 0)
+		struct timespec now;
+
+		/* Wall time: flow time is still 0 before the first packet. */
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (host_state_quarantine(path, (uint64_t)now.tv_sec * 1000000u,
+		    moved, sizeof(moved)) == 0)
 			log_warnx("%s; moved aside to %s; learning starts "
 			    "again", err, moved);
 		else

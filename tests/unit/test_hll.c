@@ -218,7 +218,8 @@ test_hll4_saturation(void)
 	memset(r, 0, sizeof(r));
 	T_OK(hll4_count(r) == 0.0, "empty hll4 counts 0");
 	/* A hash whose suffix is all zero gets the saturated rank 15. */
-	hll4_add_hash(r, 0x0400000000000000ULL);	/* index 1, suffix 0 */
+	/* index 1, suffix 0 */
+	hll4_add_hash(r, (uint64_t)1 << (64 - HLL4_P));
 	T_EQ_INT(hll4_get(r, 1), 15, "zero suffix saturates at 15");
 	for (i = 0; i < HLL4_M; i++)
 		if (i != 1 && hll4_get(r, i) != 0)
