@@ -119,6 +119,24 @@ pol_err(struct pol_ectx *ec, const char *file, uint32_t line,
 	va_end(ap);
 }
 
+int
+perrs_add(struct perrs *e, const char *file, int line, const char *msg)
+{
+	struct perr *v;
+
+	if (e->n == e->cap) {
+		if ((v = realloc(e->v, (e->cap + 4) * sizeof(*v))) == NULL)
+			return -1;
+		e->v = v;
+		e->cap += 4;
+	}
+	v = &e->v[e->n++];
+	util_strlcpy(v->file, file, sizeof(v->file));
+	v->line = line;
+	util_strlcpy(v->msg, msg, sizeof(v->msg));
+	return 0;
+}
+
 void
 perrs_free(struct perrs *e)
 {

@@ -270,6 +270,9 @@ void		 pol_print_host(const struct policy *, const struct pol_host *,
 		    FILE *);
 
 void		 perrs_free(struct perrs *);
+/* Append one problem found outside the parser (e.g. by an engine). */
+int		 perrs_add(struct perrs *, const char *file, int line,
+		    const char *msg);
 /* "file:line: message" lines ("file: message" when line is 0). */
 void		 perrs_print(const struct perrs *, FILE *);
 

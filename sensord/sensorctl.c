@@ -100,6 +100,22 @@ print_record(const struct ctlp_msg *m, int json)
 		printf("}\n");
 		return;
 	}
+	/* A policy problem reads as the compiler-style file:line: message. */
+	{
+		char file[256], err[512];
+		uint64_t line;
+
+		if (m->n == 3 && ctlp_get_str(m, "file", file, sizeof(file)) ==
+		    0 && ctlp_get_u64(m, "line", &line) == 0 &&
+		    ctlp_get_str(m, "error", err, sizeof(err)) == 0) {
+			if (line > 0)
+				fprintf(stderr, "%s:%llu: %s\n", file,
+				    (unsigned long long)line, err);
+			else
+				fprintf(stderr, "%s: %s\n", file, err);
+			return;
+		}
+	}
 	for (i = 0; i < m->n; i++) {
 		const struct ctlp_field *fl = &m->f[i];
 

@@ -375,17 +375,64 @@ setup_flowlog(struct sensord *sd)
  * events file and the escalation table.  A state file that does not load
  * is moved aside (never deleted) and learning starts again.
  */
+/*
+ * Home networks: --home-net wins; `home_nets = auto` takes the capture
+ * interfaces' own prefixes (live); NULL = the policy's list.
+ */
+static const struct cidr *
+home_source(const struct sensord *sd, const struct pol_global *g, size_t *n)
+{
+	if (sd->opt.n_home != 0) {
+		*n = sd->opt.n_home;
+		return sd->opt.home;
+	}
+	if (g->home_nets.is_auto) {
+		*n = sd->n_auto_nets;
+		return sd->auto_nets;
+	}
+	*n = 0;
+	return NULL;
+}
+
+/*
+ * Put a (new) policy snapshot in force for the detectors: translate it and
+ * hand every tracked host its new configuration; hosts keep their learned
+ * state.  0, or -1 with err (the caller keeps the old snapshot).
+ */
+static int
+apply_policy(struct sensord *sd, struct policy *pol, char *err,
+    size_t errlen)
+{
+	const struct cidr *home;
+	struct polmap *pm;
+	size_t n_home;
+
+	home = home_source(sd, pol_global(pol), &n_home);
+	if ((pm = polmap_new(pol, sd->seed64, home, n_home, err, errlen)) ==
+	    NULL)
+		return -1;
+	if (host_reconfig(sd->ht, &pm->table, polmap_bl_for, pm, sd->now_us,
+	    sd_host_event, sd, err, errlen) != 0) {
+		polmap_free(pm);
+		return -1;
+	}
+	if (pm->n_dropped != 0)
+		log_warnx("policy: %u threshold(s) on windows beyond the "
+		    "table's %u rolling windows are ignored", pm->n_dropped,
+		    BL_MAX_WINDOWS);
+	polmap_free(sd->pm);
+	sd->pm = pm;
+	return 0;
+}
+
 static void
 setup_detection(struct sensord *sd)
 {
 	char err[512], path[4096], moved[4200];
-	const struct cidr *home = NULL;
-	size_t n_home = 0;
+	const struct cidr *home;
+	size_t n_home;
 
-	if (sd->opt.n_home != 0) {
-		home = sd->opt.home;
-		n_home = sd->opt.n_home;
-	}
+	home = home_source(sd, sd->g, &n_home);
 	if ((sd->pm = polmap_new(sd->pol, sd->seed64, home, n_home, err,
 	    sizeof(err))) == NULL)
 		fatalx("policy: %s", err);
@@ -484,12 +531,20 @@ sd_reload_policy(struct sensord *sd, struct perrs *errs)
 {
 	struct policy *np;
 	struct ft_config fc;
+	char err[512];
 
 	if ((np = load_policy(&sd->opt, errs)) == NULL) {
 		log_perrs(errs);
 		log_warnx("policy %s rejected (%zu error%s); the old policy "
 		    "stays in force", sd->opt.policy_dir, errs->n,
 		    errs->n == 1 ? "" : "s");
+		return -1;
+	}
+	if (apply_policy(sd, np, err, sizeof(err)) != 0) {
+		perrs_add(errs, sd->opt.policy_dir, 0, err);
+		log_warnx("policy %s rejected: %s; the old policy stays in "
+		    "force", sd->opt.policy_dir, err);
+		pol_free(np);
 		return -1;
 	}
 	pol_free(sd->pol);
@@ -506,7 +561,7 @@ sd_reload_policy(struct sensord *sd, struct perrs *errs)
 void
 sd_policy_applied(struct sensord *sd)
 {
-	log_debug("policy: %zu host file(s)", pol_n_hosts(sd->pol));
+	log_debug("policy: %zu host file(s) in force", pol_n_hosts(sd->pol));
 }
 
 void
@@ -518,10 +573,19 @@ sd_reload(struct sensord *sd)
 	perrs_free(&errs);
 }
 
+/* `home_nets = auto`: the interfaces' prefixes changed; re-link hosts. */
 void
 sd_ifaces_changed(struct sensord *sd)
 {
-	(void)sd;
+	char err[512];
+
+	if (sd->ht == NULL || sd->opt.n_home != 0 ||
+	    !sd->g->home_nets.is_auto ||
+	    sd->auto_nets_gen == sd->auto_nets_seen)
+		return;
+	sd->auto_nets_seen = sd->auto_nets_gen;
+	if (apply_policy(sd, sd->pol, err, sizeof(err)) != 0)
+		log_warnx("home networks from the interfaces: %s", err);
 }
 
 int

@@ -140,6 +140,7 @@ struct sensord {
 	struct cidr		 auto_nets[SD_MAX_AUTO_NETS];
 	size_t			 n_auto_nets;
 	uint64_t		 auto_nets_gen;
+	uint64_t		 auto_nets_seen;	/* gen applied */
 };
 
 /* pipeline.c: the packet path, the record sinks and the 1 Hz tick. */

@@ -46,7 +46,10 @@ eq "hosts HOST state" "$(jq -r 'select(.state) | .state' <<<"$out")" normal
 # escalate / release, with the uid in events.jsonl
 out=$(ctl -j escalate 127.0.0.1 --for 2m --reason "control test")
 eq "escalate: state" "$(jq -r 'select(.state) | .state' <<<"$out")" escalated
+pk=$(ctl -j status | head -1 | jq .packets)
 ip netns exec "$NS" curl -s -o /dev/null http://127.0.0.1:8080/
+# The capture's block timeout delays delivery: wait until they are read.
+wait_for 5 bash -c "[ \$($SENSORCTL -s $sock -j status | head -1 | jq .packets) -ge $((pk + 8)) ]"
 check "escalate event with uid 0" wait_for 5 jq_has '.event == "escalate" and .uid == 0 and .reason == "control test"' "$st/events.jsonl"
 ctl escalate 127.0.0.2 --for bogus >/dev/null 2>&1
 eq "escalate --for bogus: usage error" "$?" 1
@@ -59,15 +62,38 @@ f=$(ls "$st"/captures/127.0.0.1/*.pcap.gz | head -1)
 eq "capture file verifies against its sidecar" "$(sha256sum "$f" | cut -c1-64)" "$(jq -r .sha256 "$f.json")"
 check "captured HTTP packets (tshark)" bash -c "[ \$(tshark -r $f -Y 'tcp.port == 8080' 2>/dev/null | wc -l) -gt 0 ]"
 
-# reload: good, then broken (old policy stays), then good again
+# reload: good, then broken (old policy stays, observably), then fixed
+# (new thresholds applied to the hosts already tracked); by sensorctl and
+# by SIGHUP.
+thr() {	# the host's dst_ports.10m threshold in force now
+	ctl -j hosts 127.0.0.1 | jq -r 'select(.metric == "dst_ports" and
+	    .window == "10m" and .basis == "absolute") | .threshold'
+}
 ctl reload >/dev/null
 eq "reload ok" "$?" 0
 cp "$T_TMP/pol/default.conf" "$T_TMP/good.conf"
 echo "bogus_key = 1" >>"$T_TMP/pol/default.conf"
 err=$(ctl reload 2>&1)
 eq "reload of a broken policy refused" "$?" 3
-check "reload names file:line" bash -c "grep -q 'default.conf' <<<'$err'"
+check "reload names file:line" bash -c "grep -q 'default.conf:[0-9]' <<<'$err'"
 check "daemon logs the rejection" grep -q "rejected" "$T_TMP/sensord.log"
+eq "old threshold still in force" "$(thr)" 500
+{ cat "$T_TMP/good.conf"; printf '[absolute]\ndst_ports.10m = 700\n'; } \
+    >"$T_TMP/pol/default.conf"
+ctl reload >/dev/null
+eq "reload of the fixed policy" "$?" 0
+eq "new threshold applied to a tracked host" "$(thr)" 700
+n_rej=$(grep -c "rejected" "$T_TMP/sensord.log")
+echo "bogus_key = 1" >>"$T_TMP/pol/default.conf"
+kill -HUP "$SD_PID"
+check "SIGHUP with a broken policy: rejected, logged" wait_for 5 \
+    bash -c "[ \$(grep -c rejected $T_TMP/sensord.log) -gt $n_rej ]"
+eq "SIGHUP: old threshold still in force" "$(thr)" 700
+{ cat "$T_TMP/good.conf"; printf '[absolute]\ndst_ports.10m = 800\n'; } \
+    >"$T_TMP/pol/default.conf"
+kill -HUP "$SD_PID"
+check "SIGHUP with a fixed policy: new threshold" wait_for 5 \
+    bash -c "[ \"\$($SENSORCTL -s $sock -j hosts 127.0.0.1 | jq -r 'select(.metric == \"dst_ports\" and .window == \"10m\" and .basis == \"absolute\") | .threshold')\" = 800 ]"
 cp "$T_TMP/good.conf" "$T_TMP/pol/default.conf"
 
 # metrics
