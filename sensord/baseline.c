@@ -230,6 +230,8 @@ bl_config_defaults(struct bl_config *cfg)
 	cfg->beacon_min_obs = 32;
 	cfg->beacon_tolerance = 0.2;
 	cfg->beacon_learn_days = 3;
+	cfg->beacon_min_iv = 7;
+	cfg->beacon_max_period_ms = 0;
 
 	/* Obvious with no history. */
 	bl_config_add(cfg, BL_M_DST_PORTS, 600, BL_ABSOLUTE, 500, 0);

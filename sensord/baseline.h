@@ -114,6 +114,8 @@ struct bl_config {
 	unsigned	beacon_min_obs;	/* passes in a row: periodic */
 	double		beacon_tolerance;	/* relative period change */
 	unsigned	beacon_learn_days;	/* periodic this long: known */
+	unsigned	beacon_min_iv;	/* intervals seen before scoring */
+	uint64_t	beacon_max_period_ms;	/* longer: not a beacon; 0 none */
 };
 
 /* The defaults: catch the obvious with no history (see baseline.c). */

@@ -79,7 +79,6 @@
 #define HW_BUCKETS	10	/* buckets per rolling window */
 #define HOST_MIN_CAP	16
 #define SIGHT_BITS	1024	/* per generation of the admission filter */
-#define BEACON_MIN_IV	7	/* intervals before a pair is scored */
 #define NO_SERIES	0xff
 #define US		1000000ULL
 
@@ -1439,7 +1438,7 @@ host_beacon_judge(struct host_table *ht, struct host *h, struct hbeacon *p,
 	int periodic, learning = h->n_days < cfg->warmup_days, changed;
 	uint64_t learn_us = (uint64_t)cfg->beacon_learn_days * 86400 * US;
 
-	if (n < BEACON_MIN_IV)
+	if (n < (cfg->beacon_min_iv > 2 ? cfg->beacon_min_iv : 2))
 		return;
 	for (i = 0; i < n; i++) {
 		unsigned k = (p->head + BL_BEACON_RING - n + i) %
@@ -1449,6 +1448,9 @@ host_beacon_judge(struct host_table *ht, struct host *h, struct hbeacon *p,
 		sz[i] = p->sz[k];
 	}
 	score = bl_beacon_score(iv, n, sz, n, &med);
+	/* A period longer than the policy's max_period is not a beacon. */
+	if (cfg->beacon_max_period_ms != 0 && med > cfg->beacon_max_period_ms)
+		score = 0;
 	if (score >= min) {
 		if (p->streak < UINT16_MAX)
 			p->streak++;

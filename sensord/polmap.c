@@ -150,6 +150,8 @@ host_part(const struct pol_host *ph, const struct pol_global *g,
 	    ph->detect.learn_k_x100 > 0)
 		(void)bl_config_add(bc, BL_M_NIGHT_BYTES_OUT, BL_WIN_HOUR,
 		    BL_LEARNED, (double)ph->detect.learn_k_x100 / 100.0, 0);
+	bc->beacon_min_iv = ph->beacon.min_observations;
+	bc->beacon_max_period_ms = ph->beacon.max_period_ms;
 	if (ph->beacon.enabled)
 		(void)bl_config_add(bc, BL_M_BEACON, BL_WIN_NONE, BL_LEARNED,
 		    (double)ph->beacon.min_score_bp / 100.0, 0);
