@@ -63,7 +63,7 @@ stats_now() {
 }
 
 # --- sensord: a normal replay, then one while it is stopped ---------------
-ns_bg "$S" "$LOG" "$SENSORD" -i vs0 -D "$T/state"
+ns_bg "$S" "$LOG" "$SENSORD" -i vs0 -D "$T/state" --user ""
 SPID=$BG_PID
 wait_file_re 15 "$LOG" 'started: capturing on 1 of 1' ||
     { fail "sensord did not start: $(head -3 "$LOG")"; exit 1; }

@@ -79,7 +79,7 @@ start_listener "$ASOCK" "$OUT" 30 "$N"
 wait_for 10 bash -c "ip netns exec $N ss -xl | grep -q sensord-test-$$" ||
     fail "abstract listener did not bind"
 ip netns exec "$N" env NOTIFY_SOCKET="$ASOCK" WATCHDOG_USEC=1000000 \
-    WATCHDOG_PID=1 "$SENSORD" -i lo -D "$T/state2" >"$T/sd2.log" 2>&1 &
+    WATCHDOG_PID=1 "$SENSORD" -i lo -D "$T/state2" --user "" >"$T/sd2.log" 2>&1 &
 SPID=$!
 NS_PIDS+=("$SPID")
 check "READY=1 over an abstract socket" wait_file_re 15 "$OUT" $'\tREADY=1'

@@ -37,7 +37,7 @@ eq "third party's directory left alone" "$(stat -c %u "$T/s2")" 12345
 mkdir -p "$T/s3/flows" && chmod 750 "$T/s3/flows"
 refuse root-left-flows 's3/flows: not writable by user nobody .*chown -R nobody: ' \
     -i lo -D "$T/s3" --user nobody
-refuse long-name 'interface name too long' -i sdt-name-too-long-for-linux -D "$T/s4"
+refuse long-name 'interface name too long' -i sdt-name-too-long-for-linux -D "$T/s4" --user ''
 refuse twice 'lo: interface given twice' -i lo -i lo -D "$T/s4"
 
 # --- as systemd starts it: already nobody, CAP_NET_RAW ambient ----------
