@@ -172,10 +172,13 @@ print_json(const struct flowread_rec *rec)
 	    conv_reason_name((enum end_reason)cr->reason),
 	    cr->is_final ? "true" : "false", (unsigned)cr->vlan);
 	put_text("iface", rec->iface, rec->iface_len);
-	put_time("src_first", cr->fwd.first_us);
-	put_time("src_last", cr->fwd.last_us);
-	put_time("dst_first", cr->rev.first_us);
-	put_time("dst_last", cr->rev.last_us);
+	/* Per-direction times only when the log has them (dir_times). */
+	if (cr->fwd.first_us != 0 || cr->rev.first_us != 0) {
+		put_time("src_first", cr->fwd.first_us);
+		put_time("src_last", cr->fwd.last_us);
+		put_time("dst_first", cr->rev.first_us);
+		put_time("dst_last", cr->rev.last_us);
+	}
 	printf("}\n");
 }
 
