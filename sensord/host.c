@@ -19,14 +19,14 @@
  *     learned series: 8 x (28 floats + median, MAD, day max)     1056 B
  *     night profile: 24 hours x 8 floats + counts                  816 B
  *     beacon admission filter: 2 x 1024 bits                       256 B
- *   per rolling window (struct hwin)                             3264 B
+ *   per rolling window (struct hwin)                             3296 B
  *     10 buckets x (7 counters 40 B + 2 hll4 sketches 256 B)     2960 B
- *     running sums 40 B, union sketches 256 B, head 8 B            304 B
+ *     sums 40 B, union sketches 256 B + cached counts, head        336 B
  *   per beacon pair (struct hbeacon)                              152 B
  *     key 19 B, times 16 B, 12 intervals + 12 sizes 96 B, state
  *
- *   => 4608 (aligned) + 2 x 3264 + 32 x 152 = 16000 B per host, plus 8 B
- *      of index: 64 MiB hold ~4,190 hosts.  A 10-minute window's distinct
+ *   => 4608 (aligned) + 2 x 3296 + 32 x 152 = 16064 B per host, plus 8 B
+ *      of index: 64 MiB hold ~4,170 hosts.  A 10-minute window's distinct
  *      counts cost 10 x 256 B of 4-bit sketches (p = 8: 6.5% error; a
  *      500-port threshold trips between 423 and 581 real ports over 200
  *      seeds, where p = 6 gave 344..643) instead of 10 KiB of p = 10
@@ -107,6 +107,13 @@ struct hbucket {
 struct hwin {
 	uint64_t	head;		/* epoch (now / width) of the newest */
 	struct hcount	sum;
+	/*
+	 * The union sketches' estimates, kept until the sketch changes: the
+	 * 1 Hz evaluation of every host would otherwise count 2 x 256
+	 * registers per window per second (a fifth of a replay's time).
+	 */
+	float		est_ports;	/* < 0: recount */
+	float		est_ips;
 	uint8_t		ports[HLL4_BYTES];
 	uint8_t		ips[HLL4_BYTES];
 	struct hbucket	b[HW_BUCKETS];
@@ -680,9 +687,15 @@ host_value(const struct host_table *ht, struct host *h, unsigned metric,
 	switch (metric) {
 	case BL_M_DST_PORTS:
 	case BL_M_DST_IPS:
-		if (w != NULL)
-			*v = hll4_count(metric == BL_M_DST_PORTS ? w->ports :
-			    w->ips);
+		if (w != NULL) {
+			float *e = metric == BL_M_DST_PORTS ? &w->est_ports :
+			    &w->est_ips;
+
+			if (*e < 0)
+				*e = (float)hll4_count(metric ==
+				    BL_M_DST_PORTS ? w->ports : w->ips);
+			*v = *e;
+		}
 		else if (window == BL_WIN_DAY) {
 			/* A 1024-register pass: once per change. */
 			unsigned k = metric == BL_M_DST_PORTS ? 0 : 1;
@@ -854,6 +867,7 @@ host_win_advance(const struct host_table *ht, struct host *h, unsigned i,
 	}
 	w->head = e;
 	if (cleared) {
+		w->est_ports = w->est_ips = -1;
 		memset(w->ports, 0, sizeof(w->ports));
 		memset(w->ips, 0, sizeof(w->ips));
 		/* Only conversation starts fill the sketches. */
@@ -1134,10 +1148,12 @@ host_conv_start(struct host_table *ht, const struct convrec *cr,
 		w->sum.conns++;
 		if (ports) {
 			hll4_add_hash(b->ports, hp);
-			hll4_add_hash(w->ports, hp);
+			if (hll4_add_hash(w->ports, hp))
+				w->est_ports = -1;
 		}
 		hll4_add_hash(b->ips, hi);
-		hll4_add_hash(w->ips, hi);
+		if (hll4_add_hash(w->ips, hi))
+			w->est_ips = -1;
 	}
 	host_set_proto(h, cr->proto);
 }
