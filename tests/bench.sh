@@ -14,7 +14,7 @@
 # each pinned to one CPU (taskset -c $BENCH_CPU) under /usr/bin/time for
 # wall time, CPU time (user + sys) and peak RSS.  The machine is shared, so
 # packets per CPU-second is the figure to compare; wall time is shown too.
-# Then, when $TOOLS/spoolw exists (`spoolw IN.pcap OUTDIR` writes IN
+# Then, when $TOOLS/spoolw exists (`spoolw -d OUTDIR IN.pcap` writes IN
 # through the capture writer as one host's capture files under OUTDIR), the
 # capture write path against `gzip -1` on a 1M-packet prefix trace.
 #
@@ -228,6 +228,19 @@ echo "sensord vs floor: $(x "$fl_cpu" "$sd_cpu") the floor's packets per" \
 echo "(kpps = thousand packets per second; CPU s = user + sys, pinned to CPU $CPU;"
 echo " RSS/flow = (peak RSS - floor's) / flows held: softflowd's real cost per flow)"
 
+# (b2) the flow engine and flow log alone: the same replay with a home
+# network that holds no host of the trace, so no per-host baselines run
+# (softflowd does no detection either).
+if [ "$sd_ok" -eq 1 ]; then
+	mkdir -p "$W/state2"
+	measure sensord_flows "$SENSORD" -r "$F" -D "$W/state2" \
+	    --home-net 192.0.2.0/32 --summary json
+	fo_kpps=$(awk -v p="$PK" -v c="$M_CPU" 'BEGIN { if (c > 0) printf "%.0f", p / c / 1000; else print "n/a" }')
+	echo "sensord, flows only (no host baselines): $M_CPU CPU s," \
+	    "$fo_kpps kpps per CPU-second, RSS $((M_RSS / 1024)) MB;" \
+	    "vs softflowd: $(awk -v a="$M_CPU" -v b="$sf_cpu" 'BEGIN { if (a > 0 && b != "n/a") printf "%.2fx", b / a; else print "n/a" }')"
+fi
+
 # (d) the capture write path, when the spool writer's tool is built.
 if [ -x "$TOOLS/spoolw" ]; then
 	C=$DIR/trace-$CN-$SEED.pcap
@@ -235,7 +248,14 @@ if [ -x "$TOOLS/spoolw" ]; then
 	CB=$(stat -c %s "$C")
 	cat "$C" >/dev/null
 	mkdir -p "$W/spool"
-	measure spoolw "$TOOLS/spoolw" "$C" "$W/spool"
+	# The writer as the daemon runs it: its own thread fed by the ring,
+	# two compression threads (both cores: gzip -1 is one), no cap in
+	# the way.
+	pin_saved=("${pin[@]}")
+	pin=()
+	measure spoolw "$TOOLS/spoolw" -T -q -z 2 -H 1000000000000 \
+	    -f 1000000000000 -d "$W/spool" "$C"
+	pin=("${pin_saved[@]}")
 	sw_rc=$M_RC sw_wall=$M_WALL sw_cpu=$M_CPU sw_rss=$M_RSS
 	sw_out=$(find "$W/spool" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
 	measure gzip sh -c 'gzip -1 -c "$1" >"$2"' sh "$C" "$W/gzip.gz"
