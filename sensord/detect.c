@@ -9,6 +9,7 @@
  * breach's event id as their trigger, so an analyst can walk from a capture
  * file back to the number that caused it.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -108,6 +109,21 @@ esc_apply_all(struct sensord *sd, const struct pending *p)
 		esc_apply(sd, &p->ev[i]);
 }
 
+/*
+ * A breach's number for its reason text: counts and sizes whole, shares
+ * and learned thresholds with their decimals (capwire.c reads the value
+ * and threshold of the capture's trigger back from this text, so "%.0f"
+ * would turn 0.83 > 0.8 into 1 > 1).
+ */
+static void
+fmt_num(char *buf, size_t size, double v)
+{
+	if (v == floor(v) && fabs(v) < 1e15)
+		snprintf(buf, size, "%.0f", v);
+	else
+		snprintf(buf, size, "%.6g", v);
+}
+
 /* host_emit_fn: a breach or a return to normal. */
 void
 sd_host_event(void *arg, const struct host_event *he)
@@ -119,7 +135,7 @@ sd_host_event(void *arg, const struct host_event *he)
 	struct pending p;
 	enum esc_result res = ESC_R_NOT_ESCALATED;
 	const char *action = "none";
-	char reason[ESC_REASON_MAX];
+	char reason[ESC_REASON_MAX], val[32], thr[32];
 	uint64_t id = 0;
 	int i;
 
@@ -127,9 +143,11 @@ sd_host_event(void *arg, const struct host_event *he)
 	if (he->is_breach) {
 		sd->c.n_breaches++;
 		polmap_esc(ph, &ep);
-		snprintf(reason, sizeof(reason), "%s.%s %.0f > %.0f (%s)",
+		fmt_num(val, sizeof(val), he->value);
+		fmt_num(thr, sizeof(thr), he->threshold);
+		snprintf(reason, sizeof(reason), "%s.%s %s > %s (%s)",
 		    bl_metric_name((enum bl_metric)he->metric), he->window,
-		    he->value, he->threshold,
+		    val, thr,
 		    he->basis == BL_LEARNED ? "learned" : "absolute");
 		memset(&rq, 0, sizeof(rq));
 		rq.addr = he->addr;
