@@ -220,6 +220,43 @@ slot_filter(struct sensord *sd, int slot, const struct pol_host *ph,
 	pcap_close(dead);
 }
 
+/*
+ * Keep the snapshot's packets that pass the slot's filter, in place (the
+ * records only move towards the start): the pre-trigger buffer holds every
+ * packet of the host, the capture only those its policy asks for.  NULL
+ * when none is left.
+ */
+static struct pretrig_snap *
+snap_filter(struct bpf_program *prog, struct pretrig_snap *s)
+{
+	struct pretrig_pkt p;
+	struct pcap_pkthdr h;
+	size_t off = 0, at = 0, out = 0;
+	uint32_t n = 0;
+
+	for (;;) {
+		at = off;
+		if (!pretrig_snap_next(s, &off, &p))
+			break;
+		memset(&h, 0, sizeof(h));
+		h.caplen = p.caplen;
+		h.len = p.wirelen;
+		if (pcap_offline_filter(prog, &h, p.data) == 0)
+			continue;
+		if (out != at)
+			memmove(s->data + out, s->data + at, off - at);
+		out += off - at;
+		n++;
+	}
+	if (n == 0) {
+		pretrig_snap_free(s);
+		return NULL;
+	}
+	s->len = out;
+	s->n_pkts = n;
+	return s;
+}
+
 void
 sd_capture_event(struct sensord *sd, const struct esc_event *ev,
     uint64_t event_id)
@@ -261,11 +298,13 @@ sd_capture_event(struct sensord *sd, const struct esc_event *ev,
 		(void)sscanf(dot, "%*s %lf > %lf", &trig.value,
 		    &trig.threshold);
 	} else
-		util_strlcpy(trig.metric, ev->manual ? "manual" : "", 
+		util_strlcpy(trig.metric, ev->manual ? "manual" : "",
 		    sizeof(trig.metric));
 	slot_filter(sd, ev->slot, ph, host);
 	if (sd->pt != NULL && (ws = watch_slot(sd, ev->addr)) != WATCH_EMPTY)
 		pre = pretrig_take(sd->pt, ws, sd->now_us * 1000u);
+	if (pre != NULL && sd->has_filter[ev->slot])
+		pre = snap_filter(&sd->filters[ev->slot], pre);
 	if (writer_open_host(sd->wr, (uint32_t)ev->slot, ev->addr, &lim,
 	    &trig, pre) != 0)
 		log_warn("%s: starting capture", host);
