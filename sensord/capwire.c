@@ -175,22 +175,31 @@ submit(struct sensord *sd, int slot, uint64_t ts_ns, const uint8_t *pkt,
 	    wirelen);
 }
 
+/*
+ * An escalated address is not buffered: its packets are in its capture
+ * already, and a later escalation (after a cooldown shorter than
+ * pretrigger_time) must not write them a second time.  The buffer was
+ * emptied when the capture began, so it refills from the deescalation on.
+ */
 void
 sd_capture_packet(struct sensord *sd, const struct pktinfo *pi,
     const uint8_t *pkt, uint32_t caplen, uint32_t wirelen, uint64_t ts_ns)
 {
-	if (esc_any(sd->esc)) {
-		int s = esc_slot(sd->esc, pi->src);
-		int d = esc_slot(sd->esc, pi->dst);
+	int s = -1, d = -1;
 
+	if (esc_any(sd->esc)) {
+		s = esc_slot(sd->esc, pi->src);
+		d = esc_slot(sd->esc, pi->dst);
 		if (s >= 0)
 			submit(sd, s, ts_ns, pkt, caplen, wirelen);
 		if (d >= 0 && d != s)
 			submit(sd, d, ts_ns, pkt, caplen, wirelen);
 	}
 	if (sd->pt != NULL) {
-		pretrig_one(sd, pi->src, ts_ns, pkt, caplen, wirelen);
-		pretrig_one(sd, pi->dst, ts_ns, pkt, caplen, wirelen);
+		if (s < 0)
+			pretrig_one(sd, pi->src, ts_ns, pkt, caplen, wirelen);
+		if (d < 0)
+			pretrig_one(sd, pi->dst, ts_ns, pkt, caplen, wirelen);
 	}
 }
 
