@@ -60,7 +60,9 @@ T_CLEANUP+=("kill -9 $pid 2>/dev/null")
 killed=0
 while kill -0 "$pid" 2>/dev/null; do
 	nc=$(find "$S/captures/$H" -name '*.pcap.gz' 2>/dev/null | wc -l)
-	ps=$(find "$S/captures/$H" -name '*.part' -size +200k 2>/dev/null | wc -l)
+	# well inside a file: not about to be closed at 1 MiB
+	ps=$(find "$S/captures/$H" -name '*.part' -size +200k -size -600k \
+	    2>/dev/null | wc -l)
 	if [ "$nc" -ge 2 ] && [ "$ps" -ge 1 ]; then
 		kill -9 "$pid" && killed=1
 		break
@@ -73,6 +75,7 @@ check "killed with SIGKILL during capture (status $rc)" \
     [ "$killed" -eq 1 ] && [ "$rc" -eq 137 ]
 mapfile -t PART < <(find "$S/captures/$H" -name '*.part')
 eq "one .part left behind" "${#PART[@]}" 1
+[ "${#PART[@]}" -eq 1 ] || exit 0
 mapfile -t CF < <(cap_files "$S" "$H")
 echo "# killed with ${#CF[@]} closed files and $(stat -c %s "${PART[0]}" \
     2>/dev/null) bytes in ${PART[0]##*/}"
