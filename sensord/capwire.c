@@ -175,22 +175,31 @@ submit(struct sensord *sd, int slot, uint64_t ts_ns, const uint8_t *pkt,
 	    wirelen);
 }
 
+/*
+ * An escalated address is not buffered: its packets are in its capture
+ * already, and a later escalation (after a cooldown shorter than
+ * pretrigger_time) must not write them a second time.  The buffer was
+ * emptied when the capture began, so it refills from the deescalation on.
+ */
 void
 sd_capture_packet(struct sensord *sd, const struct pktinfo *pi,
     const uint8_t *pkt, uint32_t caplen, uint32_t wirelen, uint64_t ts_ns)
 {
-	if (esc_any(sd->esc)) {
-		int s = esc_slot(sd->esc, pi->src);
-		int d = esc_slot(sd->esc, pi->dst);
+	int s = -1, d = -1;
 
+	if (esc_any(sd->esc)) {
+		s = esc_slot(sd->esc, pi->src);
+		d = esc_slot(sd->esc, pi->dst);
 		if (s >= 0)
 			submit(sd, s, ts_ns, pkt, caplen, wirelen);
 		if (d >= 0 && d != s)
 			submit(sd, d, ts_ns, pkt, caplen, wirelen);
 	}
 	if (sd->pt != NULL) {
-		pretrig_one(sd, pi->src, ts_ns, pkt, caplen, wirelen);
-		pretrig_one(sd, pi->dst, ts_ns, pkt, caplen, wirelen);
+		if (s < 0)
+			pretrig_one(sd, pi->src, ts_ns, pkt, caplen, wirelen);
+		if (d < 0)
+			pretrig_one(sd, pi->dst, ts_ns, pkt, caplen, wirelen);
 	}
 }
 
@@ -218,6 +227,43 @@ slot_filter(struct sensord *sd, int slot, const struct pol_host *ph,
 		    "unfiltered", host, ph->capture.filter, ph->file,
 		    pcap_geterr(dead));
 	pcap_close(dead);
+}
+
+/*
+ * Keep the snapshot's packets that pass the slot's filter, in place (the
+ * records only move towards the start): the pre-trigger buffer holds every
+ * packet of the host, the capture only those its policy asks for.  NULL
+ * when none is left.
+ */
+static struct pretrig_snap *
+snap_filter(struct bpf_program *prog, struct pretrig_snap *s)
+{
+	struct pretrig_pkt p;
+	struct pcap_pkthdr h;
+	size_t off = 0, at = 0, out = 0;
+	uint32_t n = 0;
+
+	for (;;) {
+		at = off;
+		if (!pretrig_snap_next(s, &off, &p))
+			break;
+		memset(&h, 0, sizeof(h));
+		h.caplen = p.caplen;
+		h.len = p.wirelen;
+		if (pcap_offline_filter(prog, &h, p.data) == 0)
+			continue;
+		if (out != at)
+			memmove(s->data + out, s->data + at, off - at);
+		out += off - at;
+		n++;
+	}
+	if (n == 0) {
+		pretrig_snap_free(s);
+		return NULL;
+	}
+	s->len = out;
+	s->n_pkts = n;
+	return s;
 }
 
 void
@@ -259,6 +305,8 @@ sd_capture_event(struct sensord *sd, const struct esc_event *ev,
 	slot_filter(sd, ev->slot, ph, host);
 	if (sd->pt != NULL && (ws = watch_slot(sd, ev->addr)) != WATCH_EMPTY)
 		pre = pretrig_take(sd->pt, ws, sd->now_us * 1000u);
+	if (pre != NULL && sd->has_filter[ev->slot])
+		pre = snap_filter(&sd->filters[ev->slot], pre);
 	if (writer_open_host(sd->wr, (uint32_t)ev->slot, ev->addr, &lim,
 	    &trig, pre) != 0)
 		log_warn("%s: starting capture", host);

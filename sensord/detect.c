@@ -9,6 +9,7 @@
  * breach's event id as their trigger, so an analyst can walk from a capture
  * file back to the number that caused it.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
