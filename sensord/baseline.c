@@ -46,9 +46,18 @@
 #include "baseline.h"
 
 static const char *const bl_metric_names[BL_M__COUNT] = {
-	"dst_ports", "dst_ips", "protocols", "conns", "bytes_out",
-	"bytes_in", "half_open", "half_open_share", "rejected",
-	"rejected_share", "night_bytes_out", "beacon",
+    "dst_ports",
+    "dst_ips",
+    "protocols",
+    "conns",
+    "bytes_out",
+    "bytes_in",
+    "half_open",
+    "half_open_share",
+    "rejected",
+    "rejected_share",
+    "night_bytes_out",
+    "beacon",
 };
 
 const char *
@@ -101,7 +110,7 @@ bl_metric_default_min(enum bl_metric m)
 	case BL_M_REJECTED_SHARE:
 		return 0.5;
 	case BL_M_NIGHT_BYTES_OUT:
-		return 0;	/* night_upload_min applies */
+		return 0; /* night_upload_min applies */
 	default:
 		return 0;
 	}
@@ -149,12 +158,14 @@ int
 bl_window_parse(const char *s, uint32_t *w)
 {
 	unsigned long n = 0, mul = 1;
-	const char *p = s;
+	const char   *p = s;
 
 	if (strcmp(s, "hour") == 0 || strcmp(s, "day") == 0 ||
 	    strcmp(s, "month") == 0 || strcmp(s, "none") == 0) {
-		*w = s[0] == 'h' ? BL_WIN_HOUR : s[0] == 'd' ? BL_WIN_DAY :
-		    s[0] == 'm' ? BL_WIN_MONTH : BL_WIN_NONE;
+		*w = s[0] == 'h'  ? BL_WIN_HOUR
+		    : s[0] == 'd' ? BL_WIN_DAY
+		    : s[0] == 'm' ? BL_WIN_MONTH
+				  : BL_WIN_NONE;
 		return 0;
 	}
 	if (*p < '0' || *p > '9')
@@ -165,11 +176,20 @@ bl_window_parse(const char *s, uint32_t *w)
 			goto bad;
 	}
 	switch (*p) {
-	case '\0': case 's': break;
-	case 'm': mul = 60; break;
-	case 'h': mul = 3600; break;
-	case 'd': mul = 86400; break;
-	default: goto bad;
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		mul = 60;
+		break;
+	case 'h':
+		mul = 3600;
+		break;
+	case 'd':
+		mul = 86400;
+		break;
+	default:
+		goto bad;
 	}
 	if (*p != '\0' && p[1] != '\0')
 		goto bad;
@@ -206,7 +226,10 @@ void
 bl_config_defaults(struct bl_config *cfg)
 {
 	static const char *const nets[] = {
-		"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",
+	    "10.0.0.0/8",
+	    "172.16.0.0/12",
+	    "192.168.0.0/16",
+	    "fc00::/7",
 	};
 	unsigned i;
 
@@ -274,8 +297,8 @@ bl_config_check(const struct bl_config *cfg, const struct bl_config *table,
     char *err, size_t len)
 {
 	const struct bl_config *tw = table != NULL ? table : cfg;
-	char wn[16], buf[64];
-	unsigned i, j, n_series = 0, n_beacon = 0;
+	char			wn[16], buf[64];
+	unsigned		i, j, n_series = 0, n_beacon = 0;
 
 	if (cfg->n_home > BL_MAX_HOME)
 		return bl_fail(err, len, "too many home networks");
@@ -284,12 +307,16 @@ bl_config_check(const struct bl_config *cfg, const struct bl_config *table,
 	for (i = 0; i < tw->n_windows; i++) {
 		bl_window_name(tw->windows_s[i], wn, sizeof(wn));
 		if (!bl_window_is_rolling(tw->windows_s[i]))
-			return bl_fail(err, len, "window %s: rolling windows "
-			    "are 10 s to 1 day", wn);
+			return bl_fail(err, len,
+			    "window %s: rolling windows "
+			    "are 10 s to 1 day",
+			    wn);
 		for (j = 0; j < i; j++)
 			if (tw->windows_s[j] == tw->windows_s[i])
-				return bl_fail(err, len, "window %s listed "
-				    "twice", wn);
+				return bl_fail(err, len,
+				    "window %s listed "
+				    "twice",
+				    wn);
 	}
 	if (tw->beacon_pairs > BL_MAX_BEACONS)
 		return bl_fail(err, len, "beacon pairs above 64");
@@ -297,7 +324,8 @@ bl_config_check(const struct bl_config *cfg, const struct bl_config *table,
 		return bl_fail(err, len, "more than 32 thresholds");
 	if (cfg->warmup_days < 1 || cfg->history_days < cfg->warmup_days ||
 	    cfg->history_days > BL_HIST_MAX)
-		return bl_fail(err, len, "need 1 <= warmup_days <= "
+		return bl_fail(err, len,
+		    "need 1 <= warmup_days <= "
 		    "history_days <= 28");
 	if (cfg->quiet_start_h > 23 || cfg->quiet_end_h > 23)
 		return bl_fail(err, len, "quiet hours are 0..23");
@@ -306,59 +334,77 @@ bl_config_check(const struct bl_config *cfg, const struct bl_config *table,
 	if (!(cfg->normal_ratio > 0 && cfg->normal_ratio <= 1))
 		return bl_fail(err, len, "normal ratio must be in (0, 1]");
 	if (cfg->beacon_min_obs < 4 || cfg->beacon_min_obs > 1000)
-		return bl_fail(err, len, "beacon minimum observations must be "
+		return bl_fail(err, len,
+		    "beacon minimum observations must be "
 		    "4..1000");
 	if (!(cfg->beacon_tolerance > 0 && cfg->beacon_tolerance < 10) ||
 	    cfg->beacon_learn_days < 1)
 		return bl_fail(err, len, "bad beacon tolerance or learn days");
 	for (i = 0; i < cfg->n_thr; i++) {
 		const struct bl_threshold *t = &cfg->thr[i];
-		const char *mn;
-		uint32_t w = t->window_s;
+		const char		  *mn;
+		uint32_t		   w = t->window_s;
 
 		if (t->metric >= BL_M__COUNT || t->kind > BL_LEARNED)
-			return bl_fail(err, len, "threshold %u: bad metric or "
-			    "kind", i + 1);
+			return bl_fail(err, len,
+			    "threshold %u: bad metric or "
+			    "kind",
+			    i + 1);
 		mn = bl_metric_name(t->metric);
 		bl_window_name(w, wn, sizeof(wn));
 		snprintf(buf, sizeof(buf), "%s/%s", mn, wn);
-		if (!isfinite(t->value) || t->value < 0 ||
-		    !isfinite(t->min) || t->min < 0 ||
-		    (t->kind == BL_LEARNED && t->value <= 0))
-			return bl_fail(err, len, "%s: value must be a number "
-			    ">= 0 (k > 0 when learned)", buf);
+		if (!isfinite(t->value) || t->value < 0 || !isfinite(t->min) ||
+		    t->min < 0 || (t->kind == BL_LEARNED && t->value <= 0))
+			return bl_fail(err, len,
+			    "%s: value must be a number "
+			    ">= 0 (k > 0 when learned)",
+			    buf);
 		if (t->metric == BL_M_BEACON) {
 			if (w != BL_WIN_NONE)
-				return bl_fail(err, len, "%s: beacon takes no "
-				    "window", buf);
+				return bl_fail(err, len,
+				    "%s: beacon takes no "
+				    "window",
+				    buf);
 			if (t->value > 100)
-				return bl_fail(err, len, "%s: beacon score is "
-				    "0..100", buf);
+				return bl_fail(err, len,
+				    "%s: beacon score is "
+				    "0..100",
+				    buf);
 			if (++n_beacon > 1)
-				return bl_fail(err, len, "%s: one beacon "
-				    "threshold only", buf);
+				return bl_fail(err, len,
+				    "%s: one beacon "
+				    "threshold only",
+				    buf);
 			continue;
 		}
 		if (w == BL_WIN_NONE)
 			return bl_fail(err, len, "%s: needs a window", buf);
 		if (w == BL_WIN_HOUR && t->metric != BL_M_NIGHT_BYTES_OUT)
-			return bl_fail(err, len, "%s: the hour window is for "
-			    "night_bytes_out only", buf);
-		if (w == BL_WIN_MONTH && (t->metric == BL_M_DST_PORTS ||
-		    t->metric == BL_M_DST_IPS))
-			return bl_fail(err, len, "%s: no distinct counts per "
-			    "month (a 2 KiB sketch per host); use day", buf);
+			return bl_fail(err, len,
+			    "%s: the hour window is for "
+			    "night_bytes_out only",
+			    buf);
+		if (w == BL_WIN_MONTH &&
+		    (t->metric == BL_M_DST_PORTS || t->metric == BL_M_DST_IPS))
+			return bl_fail(err, len,
+			    "%s: no distinct counts per "
+			    "month (a 2 KiB sketch per host); use day",
+			    buf);
 		if (t->metric == BL_M_PROTOCOLS && w != BL_WIN_DAY &&
 		    w != BL_WIN_MONTH)
-			return bl_fail(err, len, "%s: protocols are counted "
-			    "per day or month", buf);
+			return bl_fail(err, len,
+			    "%s: protocols are counted "
+			    "per day or month",
+			    buf);
 		if (bl_window_is_rolling(w)) {
 			for (j = 0; j < tw->n_windows; j++)
 				if (tw->windows_s[j] == w)
 					break;
 			if (j == tw->n_windows)
-				return bl_fail(err, len, "%s: window %s is not "
-				    "one of the rolling windows", buf, wn);
+				return bl_fail(err, len,
+				    "%s: window %s is not "
+				    "one of the rolling windows",
+				    buf, wn);
 		} else if (w != BL_WIN_HOUR && w != BL_WIN_DAY &&
 		    w != BL_WIN_MONTH)
 			return bl_fail(err, len, "%s: bad window", buf);
@@ -366,8 +412,10 @@ bl_config_check(const struct bl_config *cfg, const struct bl_config *table,
 			if (cfg->thr[j].metric == t->metric &&
 			    cfg->thr[j].window_s == w &&
 			    cfg->thr[j].kind == t->kind)
-				return bl_fail(err, len, "%s: listed twice "
-				    "with the same kind", buf);
+				return bl_fail(err, len,
+				    "%s: listed twice "
+				    "with the same kind",
+				    buf);
 		if (bl_uses_series(t)) {
 			for (j = 0; j < i; j++)
 				if (bl_uses_series(&cfg->thr[j]) &&
@@ -375,8 +423,10 @@ bl_config_check(const struct bl_config *cfg, const struct bl_config *table,
 				    cfg->thr[j].window_s == w)
 					break;
 			if (j == i && ++n_series > BL_MAX_SERIES)
-				return bl_fail(err, len, "%s: more than 8 "
-				    "learned metric/window pairs", buf);
+				return bl_fail(err, len,
+				    "%s: more than 8 "
+				    "learned metric/window pairs",
+				    buf);
 		}
 	}
 	return 0;
@@ -400,21 +450,21 @@ bl_sort(double *v, unsigned n)
 static double
 bl_quantile(const double *v, unsigned n, double q)
 {
-	double pos = q * (double)(n - 1);
+	double	 pos = q * (double)(n - 1);
 	unsigned lo = (unsigned)pos;
-	double frac = pos - (double)lo;
+	double	 frac = pos - (double)lo;
 
 	if (lo + 1 >= n)
 		return v[n - 1];
 	return v[lo] + frac * (v[lo + 1] - v[lo]);
 }
 
-#define BL_STAT_MAX	64
+#define BL_STAT_MAX 64
 
 void
 bl_median_mad(const float *in, unsigned n, double *med, double *mad)
 {
-	double v[BL_STAT_MAX];
+	double	 v[BL_STAT_MAX];
 	unsigned i;
 
 	if (n > BL_STAT_MAX)
@@ -434,8 +484,7 @@ bl_median_mad(const float *in, unsigned n, double *med, double *mad)
 }
 
 double
-bl_learned_threshold(double med, double mad, double k, double min,
-    double unit)
+bl_learned_threshold(double med, double mad, double k, double min, double unit)
 {
 	double m = mad, t;
 
@@ -451,7 +500,7 @@ bl_learned_threshold(double med, double mad, double k, double min,
 static double
 bl_madm(const uint32_t *in, unsigned n, double *median)
 {
-	double v[BL_STAT_MAX], q2, mad;
+	double	 v[BL_STAT_MAX], q2, mad;
 	unsigned i;
 
 	if (n > BL_STAT_MAX)
@@ -493,7 +542,7 @@ bl_beacon_score(const uint32_t *iv, unsigned n_iv, const uint32_t *sz,
 static void
 bl_civil(int32_t days, int32_t *y, unsigned *m)
 {
-	int32_t z = days + 719468, era, yy;
+	int32_t	 z = days + 719468, era, yy;
 	uint32_t doe, yoe, doy, mp;
 
 	era = (z >= 0 ? z : z - 146096) / 146097;
@@ -537,7 +586,7 @@ bl_hour(uint64_t ts_us, int32_t off)
 int32_t
 bl_month(uint64_t ts_us, int32_t off)
 {
-	int32_t y;
+	int32_t	 y;
 	unsigned m;
 
 	bl_civil(bl_day(ts_us, off), &y, &m);
@@ -548,9 +597,20 @@ uint32_t
 bl_month_seconds(int32_t month)
 {
 	static const uint8_t mdays[12] = {
-		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31,
+	    31,
+	    28,
+	    31,
+	    30,
+	    31,
+	    30,
+	    31,
+	    31,
+	    30,
+	    31,
+	    30,
+	    31,
 	};
-	int32_t y = month / 12;
+	int32_t	 y = month / 12;
 	unsigned m = (unsigned)(month % 12), d = mdays[m];
 
 	if (m == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))

@@ -34,9 +34,9 @@ capture_init(struct capture *c, const char *ifname, uint8_t idx)
 int
 capture_open(struct capture *c, const struct capture_config *cfg)
 {
-	char ebuf[PCAP_ERRBUF_SIZE];
+	char	ebuf[PCAP_ERRBUF_SIZE];
 	pcap_t *p;
-	int rc;
+	int	rc;
 
 	ebuf[0] = '\0';
 	c->err[0] = '\0';
@@ -71,12 +71,12 @@ capture_open(struct capture *c, const struct capture_config *cfg)
 		return -1;
 	}
 	if (rc > 0)
-		snprintf(c->err, sizeof(c->err), "%s: warning: %s: %s",
-		    c->name, pcap_statustostr(rc), pcap_geterr(p));
+		snprintf(c->err, sizeof(c->err), "%s: warning: %s: %s", c->name,
+		    pcap_statustostr(rc), pcap_geterr(p));
 	if (pcap_setnonblock(p, 1, ebuf) != 0 ||
 	    (c->fd = pcap_get_selectable_fd(p)) < 0) {
-		snprintf(c->err, sizeof(c->err), "%s: cannot poll: %s",
-		    c->name, ebuf[0] != '\0' ? ebuf : "no selectable fd");
+		snprintf(c->err, sizeof(c->err), "%s: cannot poll: %s", c->name,
+		    ebuf[0] != '\0' ? ebuf : "no selectable fd");
 		pcap_close(p);
 		c->fd = -1;
 		return -1;

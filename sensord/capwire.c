@@ -25,15 +25,15 @@
 #include "sensord.h"
 #include "util.h"
 
-#define WATCH_EMPTY	UINT32_MAX
+#define WATCH_EMPTY UINT32_MAX
 
 /* Does any host policy (or the default) want a pre-trigger buffer? */
 static int
 any_pretrigger(const struct policy *pol, uint32_t *max_hosts)
 {
 	const struct pol_host *d = pol_default(pol);
-	size_t i;
-	int any = d->capture.pretrigger && d->capture.enabled;
+	size_t		       i;
+	int	 any = d->capture.pretrigger && d->capture.enabled;
 	uint64_t smallest = d->capture.pretrigger_size_bytes;
 
 	for (i = 0; i < pol_n_hosts(pol); i++) {
@@ -47,8 +47,9 @@ any_pretrigger(const struct policy *pol, uint32_t *max_hosts)
 	}
 	if (smallest == 0)
 		smallest = 1;
-	*max_hosts = (uint32_t)(pol_global(pol)->capture.pretrigger_memory_bytes /
-	    smallest);
+	*max_hosts =
+	    (uint32_t)(pol_global(pol)->capture.pretrigger_memory_bytes /
+		smallest);
 	if (*max_hosts < 16)
 		*max_hosts = 16;
 	if (*max_hosts > 65536)
@@ -60,8 +61,8 @@ void
 sd_capture_setup(struct sensord *sd)
 {
 	const struct pol_capture_global *cg = &sd->g->capture;
-	struct writer_config wc;
-	uint32_t max_hosts;
+	struct writer_config		 wc;
+	uint32_t			 max_hosts;
 
 	writer_config_defaults(&wc);
 	wc.spool.statedir = sd->opt.state_dir;
@@ -79,8 +80,8 @@ sd_capture_setup(struct sensord *sd)
 	if (sd->filters == NULL || sd->has_filter == NULL)
 		fatal("capture filters");
 	if (any_pretrigger(sd->pol, &max_hosts)) {
-		sd->pt = pretrig_new(max_hosts,
-		    (size_t)cg->pretrigger_memory_bytes);
+		sd->pt =
+		    pretrig_new(max_hosts, (size_t)cg->pretrigger_memory_bytes);
 		sd->watch_cap = 1;
 		while (sd->watch_cap < max_hosts * 2)
 			sd->watch_cap <<= 1;
@@ -89,7 +90,7 @@ sd_capture_setup(struct sensord *sd)
 			fatal("pre-trigger buffer");
 		sd->watch_max = max_hosts;
 	}
-	sd_capture_drain_events(sd);	/* start-up recovery events */
+	sd_capture_drain_events(sd); /* start-up recovery events */
 }
 
 void
@@ -117,10 +118,10 @@ static uint32_t
 watch_slot(struct sensord *sd, const uint8_t addr[16])
 {
 	uint64_t h = hll_hash(sd->seed64, addr, 16);
-	size_t mask = sd->watch_cap - 1, i = (size_t)h & mask, n;
+	size_t	 mask = sd->watch_cap - 1, i = (size_t)h & mask, n;
 
 	for (n = 0; n < sd->watch_cap; n++, i = (i + 1) & mask) {
-		struct sd_watch *w = &sd->watch[i];
+		struct sd_watch	      *w = &sd->watch[i];
 		const struct pol_host *ph;
 
 		if (w->used && memcmp(w->addr, addr, 16) == 0)
@@ -136,9 +137,9 @@ watch_slot(struct sensord *sd, const uint8_t addr[16])
 		ph = pol_lookup(sd->pol, addr);
 		if (ph->capture.pretrigger && ph->capture.enabled &&
 		    pretrig_enable(sd->pt, sd->watch_used,
-		    (size_t)ph->capture.pretrigger_size_bytes,
-		    ph->capture.pretrigger_time_ms * 1000000u,
-		    ph->capture.snaplen) == 0)
+			(size_t)ph->capture.pretrigger_size_bytes,
+			ph->capture.pretrigger_time_ms * 1000000u,
+			ph->capture.snaplen) == 0)
 			w->slot = sd->watch_used;
 		sd->watch_used++;
 		return w->slot;
@@ -171,8 +172,8 @@ submit(struct sensord *sd, int slot, uint64_t ts_ns, const uint8_t *pkt,
 		if (pcap_offline_filter(&sd->filters[slot], &h, pkt) == 0)
 			return;
 	}
-	(void)writer_submit_pkt(sd->wr, (uint32_t)slot, ts_ns, pkt, caplen,
-	    wirelen);
+	(void)writer_submit_pkt(
+	    sd->wr, (uint32_t)slot, ts_ns, pkt, caplen, wirelen);
 }
 
 /*
@@ -205,8 +206,8 @@ sd_capture_packet(struct sensord *sd, const struct pktinfo *pi,
 
 /* Compile the host's BPF filter for its capture slot. */
 static void
-slot_filter(struct sensord *sd, int slot, const struct pol_host *ph,
-    const char *host)
+slot_filter(
+    struct sensord *sd, int slot, const struct pol_host *ph, const char *host)
 {
 	pcap_t *dead;
 
@@ -216,16 +217,15 @@ slot_filter(struct sensord *sd, int slot, const struct pol_host *ph,
 	}
 	if (ph->capture.filter[0] == '\0')
 		return;
-	if ((dead = pcap_open_dead(sd->dlt, (int)ph->capture.snaplen)) ==
-	    NULL)
+	if ((dead = pcap_open_dead(sd->dlt, (int)ph->capture.snaplen)) == NULL)
 		return;
 	if (pcap_compile(dead, &sd->filters[slot], ph->capture.filter, 1,
-	    PCAP_NETMASK_UNKNOWN) == 0)
+		PCAP_NETMASK_UNKNOWN) == 0)
 		sd->has_filter[slot] = 1;
 	else
 		log_warnx("%s: capture filter \"%s\" (%s): %s; capturing "
-		    "unfiltered", host, ph->capture.filter, ph->file,
-		    pcap_geterr(dead));
+			  "unfiltered",
+		    host, ph->capture.filter, ph->file, pcap_geterr(dead));
 	pcap_close(dead);
 }
 
@@ -240,8 +240,8 @@ snap_filter(struct bpf_program *prog, struct pretrig_snap *s)
 {
 	struct pretrig_pkt p;
 	struct pcap_pkthdr h;
-	size_t off = 0, at = 0, out = 0;
-	uint32_t n = 0;
+	size_t		   off = 0, at = 0, out = 0;
+	uint32_t	   n = 0;
 
 	for (;;) {
 		at = off;
@@ -267,15 +267,15 @@ snap_filter(struct bpf_program *prog, struct pretrig_snap *s)
 }
 
 void
-sd_capture_event(struct sensord *sd, const struct esc_event *ev,
-    uint64_t event_id)
+sd_capture_event(
+    struct sensord *sd, const struct esc_event *ev, uint64_t event_id)
 {
 	const struct pol_host *ph;
-	struct spool_limits lim;
-	struct spool_trigger trig;
-	struct pretrig_snap *pre = NULL;
-	char host[ADDR_STRLEN];
-	uint32_t ws;
+	struct spool_limits    lim;
+	struct spool_trigger   trig;
+	struct pretrig_snap   *pre = NULL;
+	char		       host[ADDR_STRLEN];
+	uint32_t	       ws;
 
 	if (sd->wr == NULL || ev->slot < 0)
 		return;
@@ -307,8 +307,8 @@ sd_capture_event(struct sensord *sd, const struct esc_event *ev,
 		pre = pretrig_take(sd->pt, ws, sd->now_us * 1000u);
 	if (pre != NULL && sd->has_filter[ev->slot])
 		pre = snap_filter(&sd->filters[ev->slot], pre);
-	if (writer_open_host(sd->wr, (uint32_t)ev->slot, ev->addr, &lim,
-	    &trig, pre) != 0)
+	if (writer_open_host(
+		sd->wr, (uint32_t)ev->slot, ev->addr, &lim, &trig, pre) != 0)
 		log_warn("%s: starting capture", host);
 }
 
@@ -341,10 +341,10 @@ void
 sd_capture_drain_events(struct sensord *sd)
 {
 	struct spool_event se;
-	struct events_rec r;
-	char host[ADDR_STRLEN], hex[2 * SHA256_LEN + 1];
-	unsigned i;
-	int n = 0;
+	struct events_rec  r;
+	char		   host[ADDR_STRLEN], hex[2 * SHA256_LEN + 1];
+	unsigned	   i;
+	int		   n = 0;
 
 	/* Bounded: at most a few hundred per call, the rest next tick. */
 	while (n++ < 512 && writer_next_event(sd->wr, &se) == 1) {
@@ -367,8 +367,8 @@ sd_capture_drain_events(struct sensord *sd)
 		case SPOOL_EV_RESUMED:
 			type = "resume";
 			log_info("%s: capture resumed; %llu packets dropped "
-			    "meanwhile", host,
-			    (unsigned long long)se.dropped);
+				 "meanwhile",
+			    host, (unsigned long long)se.dropped);
 			break;
 		case SPOOL_EV_WRITE_ERROR:
 			type = "capture_error";
@@ -402,8 +402,10 @@ sd_capture_drain_events(struct sensord *sd)
 		}
 		if (se.type == SPOOL_EV_RESUMED)
 			events_uint(&r, "dropped", se.dropped);
-		events_str(&r, "action", se.type == SPOOL_EV_SUSPENDED ?
-		    "capture suspended; metering goes on" : "none");
+		events_str(&r, "action",
+		    se.type == SPOOL_EV_SUSPENDED
+			? "capture suspended; metering goes on"
+			: "none");
 		if (events_end(sd->ev, &r, NULL) != 0)
 			log_state(&sd->ev_err_state, 1,
 			    "%s: events.jsonl write failed", sd->opt.state_dir);

@@ -23,35 +23,35 @@
 #include "log.h"
 #include "util.h"
 
-#define CTL_OUTQ_BYTES	(4u << 20)
-#define CTL_STALL_MS	5000
-#define CTL_IDLE_MS	30000
+#define CTL_OUTQ_BYTES (4u << 20)
+#define CTL_STALL_MS 5000
+#define CTL_IDLE_MS 30000
 
 struct ctl_client {
-	int		 fd;
-	struct ctl_peer	 peer;
-	uint8_t		*outq;		/* queued messages, each len-prefixed */
-	size_t		 outq_len;	/* bytes used */
-	size_t		 outq_off;	/* next message to send */
-	uint64_t	 last_ms;	/* last progress */
-	int		 closing;	/* close once the queue drains */
+	int		fd;
+	struct ctl_peer peer;
+	uint8_t	       *outq;	  /* queued messages, each len-prefixed */
+	size_t		outq_len; /* bytes used */
+	size_t		outq_off; /* next message to send */
+	uint64_t	last_ms;  /* last progress */
+	int		closing;  /* close once the queue drains */
 };
 
 struct ctl_reply {
 	struct ctl_client *cl;
-	struct ctlp_out	 out;
-	int		 ended;
-	int		 overflow;
+	struct ctlp_out	   out;
+	int		   ended;
+	int		   overflow;
 };
 
 struct ctl_server {
-	int		 lfd;
-	char		 path[108];
-	gid_t		 allowed_gid;
-	ctl_handler_fn	*fn;
-	void		*arg;
+	int		  lfd;
+	char		  path[108];
+	gid_t		  allowed_gid;
+	ctl_handler_fn	 *fn;
+	void		 *arg;
 	struct ctl_client cl[CTL_MAX_CLIENTS];
-	struct ctl_stats st;
+	struct ctl_stats  st;
 };
 
 struct ctl_server *
@@ -60,8 +60,8 @@ ctl_open(const char *path, gid_t allowed_gid, ctl_handler_fn *fn, void *arg,
 {
 	struct ctl_server *cs;
 	struct sockaddr_un sun;
-	mode_t old;
-	int i;
+	mode_t		   old;
+	int		   i;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		snprintf(err, errlen, "%s: control socket path too long", path);
@@ -80,8 +80,8 @@ ctl_open(const char *path, gid_t allowed_gid, ctl_handler_fn *fn, void *arg,
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	util_strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
-	cs->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
+	cs->lfd =
+	    socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (cs->lfd < 0) {
 		snprintf(err, errlen, "control socket: %s", strerror(errno));
 		free(cs);
@@ -99,7 +99,8 @@ ctl_open(const char *path, gid_t allowed_gid, ctl_handler_fn *fn, void *arg,
 		return NULL;
 	}
 	umask(old);
-	if (allowed_gid != (gid_t)-1 && chown(path, (uid_t)-1, allowed_gid) != 0)
+	if (allowed_gid != (gid_t)-1 &&
+	    chown(path, (uid_t)-1, allowed_gid) != 0)
 		log_warn("%s: chown to group %u", path, (unsigned)allowed_gid);
 	(void)chmod(path, 0660);
 	return cs;
@@ -134,19 +135,21 @@ size_t
 ctl_pollfds(const struct ctl_server *cs, struct pollfd *pfd, size_t max)
 {
 	size_t n = 0;
-	int i;
+	int    i;
 
 	if (max == 0)
 		return 0;
-	pfd[n++] = (struct pollfd){ cs->lfd, POLLIN, 0 };
+	pfd[n++] = (struct pollfd){cs->lfd, POLLIN, 0};
 	for (i = 0; i < CTL_MAX_CLIENTS && n < max; i++) {
 		const struct ctl_client *c = &cs->cl[i];
 
 		if (c->fd < 0)
 			continue;
-		pfd[n++] = (struct pollfd){ c->fd,
-		    (short)(c->outq_off < c->outq_len ? POLLOUT :
-		    (c->closing ? 0 : POLLIN)), 0 };
+		pfd[n++] = (struct pollfd){c->fd,
+		    (short)(c->outq_off < c->outq_len
+			    ? POLLOUT
+			    : (c->closing ? 0 : POLLIN)),
+		    0};
 	}
 	return n;
 }
@@ -155,7 +158,7 @@ ctl_pollfds(const struct ctl_server *cs, struct pollfd *pfd, size_t max)
 static int
 queue_msg(struct ctl_client *c, const uint8_t *msg, size_t len)
 {
-	size_t need = c->outq_len + 4 + len;
+	size_t	 need = c->outq_len + 4 + len;
 	uint8_t *q;
 
 	if (need > CTL_OUTQ_BYTES)
@@ -179,17 +182,17 @@ flush_out(struct ctl_server *cs, struct ctl_client *c, uint64_t now)
 {
 	while (c->outq_off < c->outq_len) {
 		const uint8_t *q = c->outq + c->outq_off;
-		size_t len = (size_t)q[0] << 24 | (size_t)q[1] << 16 |
+		size_t	       len = (size_t)q[0] << 24 | (size_t)q[1] << 16 |
 		    (size_t)q[2] << 8 | q[3];
-		ssize_t n = send(c->fd, q + 4, len, MSG_NOSIGNAL |
-		    MSG_DONTWAIT);
+		ssize_t n =
+		    send(c->fd, q + 4, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				if (now - c->last_ms > CTL_STALL_MS) {
 					cs->st.n_slow_dropped++;
 					log_warnx("control: pid %d not reading "
-					    "its reply; disconnected",
+						  "its reply; disconnected",
 					    (int)c->peer.pid);
 					client_close(c);
 				}
@@ -225,8 +228,8 @@ ctl_reply_commit(struct ctl_reply *rep)
 }
 
 static void
-reply_end(struct ctl_reply *rep, uint64_t status, const char *key,
-    const char *text)
+reply_end(
+    struct ctl_reply *rep, uint64_t status, const char *key, const char *text)
 {
 	struct ctlp_out end;
 
@@ -255,7 +258,7 @@ ctl_reply_ok(struct ctl_reply *rep, const char *message)
 void
 ctl_reply_error(struct ctl_reply *rep, uint64_t status, const char *fmt, ...)
 {
-	char buf[1024];
+	char	buf[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -267,10 +270,10 @@ ctl_reply_error(struct ctl_reply *rep, uint64_t status, const char *fmt, ...)
 static void
 accept_one(struct ctl_server *cs, uint64_t now)
 {
-	struct ucred cred;
-	socklen_t cl = sizeof(cred);
+	struct ucred	   cred;
+	socklen_t	   cl = sizeof(cred);
 	struct ctl_client *c = NULL;
-	int fd, i;
+	int		   fd, i;
 
 	fd = accept4(cs->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
@@ -293,7 +296,7 @@ accept_one(struct ctl_server *cs, uint64_t now)
 			break;
 		}
 	if (c == NULL) {
-		close(fd);	/* busy: the client sees the connection close */
+		close(fd); /* busy: the client sees the connection close */
 		return;
 	}
 	memset(c, 0, sizeof(*c));
@@ -310,11 +313,11 @@ accept_one(struct ctl_server *cs, uint64_t now)
 static void
 read_one(struct ctl_server *cs, struct ctl_client *c, uint64_t now)
 {
-	static uint8_t buf[CTLP_MAX_MSG];
+	static uint8_t	       buf[CTLP_MAX_MSG];
 	static struct ctlp_msg m;
-	struct ctl_reply rep;
-	const char *why = NULL;
-	ssize_t n;
+	struct ctl_reply       rep;
+	const char	      *why = NULL;
+	ssize_t		       n;
 
 	n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -347,11 +350,11 @@ read_one(struct ctl_server *cs, struct ctl_client *c, uint64_t now)
 }
 
 void
-ctl_process(struct ctl_server *cs, const struct pollfd *pfd, size_t n,
-    uint64_t mono_ms)
+ctl_process(
+    struct ctl_server *cs, const struct pollfd *pfd, size_t n, uint64_t mono_ms)
 {
 	size_t i;
-	int j;
+	int    j;
 
 	for (i = 0; i < n; i++) {
 		if (pfd[i].revents == 0)

@@ -19,13 +19,13 @@
 
 #include "ctlproto.h"
 
-#define CTL_MAX_CLIENTS	16
+#define CTL_MAX_CLIENTS 16
 
 struct ctl_peer {
-	pid_t	pid;
-	uid_t	uid;
-	gid_t	gid;
-	int	privileged;	/* may escalate, release, reload */
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	int   privileged; /* may escalate, release, reload */
 };
 
 struct ctl_reply;
@@ -46,30 +46,29 @@ struct ctl_server;
  * uid only.  NULL with a message in err on failure.
  */
 struct ctl_server *ctl_open(const char *path, gid_t allowed_gid,
-		    ctl_handler_fn *fn, void *arg, char *err, size_t errlen);
-void		ctl_close(struct ctl_server *cs);
+    ctl_handler_fn *fn, void *arg, char *err, size_t errlen);
+void		   ctl_close(struct ctl_server *cs);
 
 /* Poll set: fill up to max entries, returns how many. */
-size_t		ctl_pollfds(const struct ctl_server *cs, struct pollfd *pfd,
-		    size_t max);
+size_t ctl_pollfds(const struct ctl_server *cs, struct pollfd *pfd, size_t max);
 /* Handle whatever is ready among the entries ctl_pollfds() filled. */
-void		ctl_process(struct ctl_server *cs, const struct pollfd *pfd,
-		    size_t n, uint64_t mono_ms);
+void ctl_process(struct ctl_server *cs, const struct pollfd *pfd, size_t n,
+    uint64_t mono_ms);
 
 /* Reply building (inside the handler). */
-struct ctlp_out	*ctl_reply_record(struct ctl_reply *rep);
+struct ctlp_out *ctl_reply_record(struct ctl_reply *rep);
 void		 ctl_reply_commit(struct ctl_reply *rep);
 void		 ctl_reply_ok(struct ctl_reply *rep, const char *message);
-void		 ctl_reply_error(struct ctl_reply *rep, uint64_t status,
-		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void ctl_reply_error(struct ctl_reply *rep, uint64_t status, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 
 struct ctl_stats {
-	uint64_t	n_accepted;
-	uint64_t	n_refused_cred;
-	uint64_t	n_bad_msg;
-	uint64_t	n_slow_dropped;
-	uint64_t	n_requests;
+	uint64_t n_accepted;
+	uint64_t n_refused_cred;
+	uint64_t n_bad_msg;
+	uint64_t n_slow_dropped;
+	uint64_t n_requests;
 };
-void		ctl_get_stats(const struct ctl_server *cs, struct ctl_stats *st);
+void ctl_get_stats(const struct ctl_server *cs, struct ctl_stats *st);
 
 #endif /* SENSORD_CONTROL_H */

@@ -64,12 +64,63 @@ enum { K_SYN, K_ACK, K_DATA, K_FIN, K_RST };
  * looked up when a conversation is created.
  */
 static const uint16_t server_ports[] = {
-	1080, 1194, 1433, 1434, 1521, 1701, 1723, 1812, 1813, 1883, 1900,
-	2049, 2181, 2375, 2376, 2379, 2380, 3128, 3260, 3306, 3389, 3478,
-	4369, 4500, 4789, 5060, 5061, 5222, 5353, 5355, 5432, 5671, 5672,
-	5900, 5985, 5986, 6379, 6443, 6514, 8000, 8008, 8080, 8081, 8088,
-	8443, 8883, 8888, 9000, 9090, 9092, 9100, 9200, 9300, 9418, 10250,
-	11211, 27017,
+    1080,
+    1194,
+    1433,
+    1434,
+    1521,
+    1701,
+    1723,
+    1812,
+    1813,
+    1883,
+    1900,
+    2049,
+    2181,
+    2375,
+    2376,
+    2379,
+    2380,
+    3128,
+    3260,
+    3306,
+    3389,
+    3478,
+    4369,
+    4500,
+    4789,
+    5060,
+    5061,
+    5222,
+    5353,
+    5355,
+    5432,
+    5671,
+    5672,
+    5900,
+    5985,
+    5986,
+    6379,
+    6443,
+    6514,
+    8000,
+    8008,
+    8080,
+    8081,
+    8088,
+    8443,
+    8883,
+    8888,
+    9000,
+    9090,
+    9092,
+    9100,
+    9200,
+    9300,
+    9418,
+    10250,
+    11211,
+    27017,
 };
 
 static int
@@ -86,8 +137,8 @@ conv_likely_server_port(uint16_t port)
 	if (port < 1024)
 		return port != 0;
 	return bsearch(&port, server_ports,
-	    sizeof(server_ports) / sizeof(server_ports[0]),
-	    sizeof(server_ports[0]), port_cmp) != NULL;
+		   sizeof(server_ports) / sizeof(server_ports[0]),
+		   sizeof(server_ports[0]), port_cmp) != NULL;
 }
 
 static int
@@ -104,12 +155,12 @@ icmp_pair(uint8_t proto, uint16_t tc, int *is_reply)
 
 	if (proto == IPPROTO_ICMP) {
 		switch (type) {
-		case 0:			/* echo reply (RFC 792) */
+		case 0: /* echo reply (RFC 792) */
 			q = 8;
 			break;
-		case 14:		/* timestamp reply */
-		case 16:		/* information reply */
-		case 18:		/* address mask reply (RFC 950) */
+		case 14: /* timestamp reply */
+		case 16: /* information reply */
+		case 18: /* address mask reply (RFC 950) */
 			q = type - 1;
 			break;
 		default:
@@ -117,8 +168,8 @@ icmp_pair(uint8_t proto, uint16_t tc, int *is_reply)
 		}
 	} else {
 		switch (type) {
-		case 129:		/* echo reply (RFC 4443) */
-		case 140:		/* node information reply (RFC 4620) */
+		case 129: /* echo reply (RFC 4443) */
+		case 140: /* node information reply (RFC 4620) */
 			q = type - 1;
 			break;
 		default:
@@ -149,11 +200,11 @@ addr_cmp(const uint8_t *a, const uint8_t *b)
 }
 
 int
-conv_key_make(struct conv_key *k, const struct pktinfo *pi, uint8_t iface,
-    int *is_reply)
+conv_key_make(
+    struct conv_key *k, const struct pktinfo *pi, uint8_t iface, int *is_reply)
 {
 	uint16_t sp = 0, dp = 0;
-	int c, side;
+	int	 c, side;
 
 	*is_reply = 0;
 	if (pi->flags & PI_HAS_PORTS) {
@@ -169,8 +220,9 @@ conv_key_make(struct conv_key *k, const struct pktinfo *pi, uint8_t iface,
 		/* Ports are not endpoint attributes: order addresses only. */
 		side = c > 0;
 		sp = 0;
-		dp = (pi->flags & PI_HAS_PORTS) ?
-		    icmp_pair(pi->proto, dp, is_reply) : 0;
+		dp = (pi->flags & PI_HAS_PORTS)
+		    ? icmp_pair(pi->proto, dp, is_reply)
+		    : 0;
 		memcpy(k->a, side ? pi->dst : pi->src, 16);
 		memcpy(k->b, side ? pi->src : pi->dst, 16);
 		k->pa = sp;
@@ -197,7 +249,7 @@ static int
 want_flip(const struct pktinfo *pi, int is_reply)
 {
 	uint8_t f = pi->tcp_flags;
-	int ls, ld;
+	int	ls, ld;
 
 	if (is_icmp(pi->proto))
 		return is_reply;
@@ -209,7 +261,7 @@ want_flip(const struct pktinfo *pi, int is_reply)
 		if (!(pi->flags & PI_HAS_TCP))
 			return 0;
 		if ((f & TH_SYN) && !(f & TH_ACK))
-			return 0;	/* a real opening */
+			return 0; /* a real opening */
 		if (!ls)
 			return 0;
 		if (ld)
@@ -224,8 +276,8 @@ conv_init(struct conv *c, const struct conv_key *k, const struct pktinfo *pi,
     int side, int is_reply)
 {
 	uint32_t gen = c->gen + 1;
-	int flip = want_flip(pi, is_reply);
-	int orig = flip ? !side : side;
+	int	 flip = want_flip(pi, is_reply);
+	int	 orig = flip ? !side : side;
 
 	memset(c, 0, sizeof(*c));
 	c->key = *k;
@@ -271,7 +323,7 @@ static void
 hist_add(struct conv *c, int role, int kind, int letter)
 {
 	uint64_t bit = UINT64_C(1) << (CONV_H_MASK_SHIFT + role * 5 + kind);
-	int n;
+	int	 n;
 
 	if (c->hist & bit)
 		return;
@@ -293,8 +345,8 @@ tcp_history(struct conv *c, int role, uint8_t f, uint32_t len)
 
 	if (nset == 1) {
 		if (f & TH_SYN)
-			hist_add(c, role, K_SYN,
-			    (f & TH_ACK) ? L_SYNACK : L_SYN);
+			hist_add(
+			    c, role, K_SYN, (f & TH_ACK) ? L_SYNACK : L_SYN);
 		if (f & TH_FIN)
 			hist_add(c, role, K_FIN, L_FIN);
 		if (f & TH_RST)
@@ -316,14 +368,14 @@ static void
 tcp_state(struct conv *c, int role, uint8_t f, uint32_t len)
 {
 	unsigned int ep = st_get(c, role), peer = st_get(c, !role);
-	int is_orig = role == CONV_ROLE_ORIG;
+	int	     is_orig = role == CONV_ROLE_ORIG;
 
 	switch (ep) {
 	case CONV_TS_INACTIVE:
 		if (f & TH_SYN) {
 			if (is_orig)
-				ep = (f & TH_ACK) ? CONV_TS_SYN_ACK_SENT :
-				    CONV_TS_SYN_SENT;
+				ep = (f & TH_ACK) ? CONV_TS_SYN_ACK_SENT
+						  : CONV_TS_SYN_SENT;
 			else {
 				/* The responder's SYN(-ACK): both established */
 				if (peer == CONV_TS_SYN_SENT)
@@ -337,7 +389,7 @@ tcp_state(struct conv *c, int role, uint8_t f, uint32_t len)
 			ep = CONV_TS_RESET;
 		if (ep == CONV_TS_INACTIVE) {
 			if (!is_orig && len == 0 && peer == CONV_TS_SYN_SENT)
-				;	/* ACK of a SYN before the SYN-ACK */
+				; /* ACK of a SYN before the SYN-ACK */
 			else if ((f & TH_ACK) && peer == CONV_TS_ESTABLISHED)
 				ep = CONV_TS_ESTABLISHED; /* missed the SYN */
 			else
@@ -379,7 +431,7 @@ rebase(struct conv *c, uint64_t t_us)
 	uint32_t nb = (uint32_t)(t_us / 1000000);
 	uint64_t delta = (uint64_t)(c->base_s - nb) * 1000000;
 	uint32_t hi = c->last[0] > c->last[1] ? c->last[0] : c->last[1];
-	int s;
+	int	 s;
 
 	if (delta + hi >= CONV_NO_TIME)
 		return;
@@ -393,13 +445,12 @@ rebase(struct conv *c, uint64_t t_us)
 }
 
 void
-conv_account(struct conv *c, const struct pktinfo *pi, int side,
-    uint64_t t_us)
+conv_account(struct conv *c, const struct pktinfo *pi, int side, uint64_t t_us)
 {
 	uint64_t base = conv_base_us(c), d;
 	uint32_t off;
-	uint8_t f = (pi->flags & PI_HAS_TCP) ? pi->tcp_flags : 0;
-	int role = side ^ conv_orig_side(c);
+	uint8_t	 f = (pi->flags & PI_HAS_TCP) ? pi->tcp_flags : 0;
+	int	 role = side ^ conv_orig_side(c);
 
 	/*
 	 * Offsets fit 32 bits: an interval is shorter than FT_ACTIVE_MAX_S.
@@ -448,11 +499,11 @@ conv_is_bare_syn(const struct pktinfo *pi)
 }
 
 enum conv_class
-conv_next_class(const struct conv *c, const struct pktinfo *pi, int side,
-    int is_new)
+conv_next_class(
+    const struct conv *c, const struct pktinfo *pi, int side, int is_new)
 {
 	enum conv_class cl = conv_class(c);
-	int first_side;
+	int		first_side;
 
 	if (c->key.proto == IPPROTO_TCP) {
 		unsigned int os = st_get(c, CONV_ROLE_ORIG);
@@ -478,12 +529,12 @@ conv_timeout_reason(const struct conv *c)
 {
 	unsigned int os = st_get(c, CONV_ROLE_ORIG);
 	unsigned int rs = st_get(c, CONV_ROLE_RESP);
-	int tcp = c->key.proto == IPPROTO_TCP;
+	int	     tcp = c->key.proto == IPPROTO_TCP;
 
 	switch (conv_class(c)) {
 	case CONV_CLASS_CLOSING:
-		return (os == CONV_TS_RESET || rs == CONV_TS_RESET) ?
-		    END_RST : END_FIN;
+		return (os == CONV_TS_RESET || rs == CONV_TS_RESET) ? END_RST
+								    : END_FIN;
 	case CONV_CLASS_EST:
 		/* A FIN from one side, then quiet: ended by FIN + grace. */
 		if (tcp && (os == CONV_TS_CLOSED || rs == CONV_TS_CLOSED))
@@ -521,7 +572,7 @@ conv_state_name(const struct conv *c)
 {
 	unsigned int os = st_get(c, CONV_ROLE_ORIG);
 	unsigned int rs = st_get(c, CONV_ROLE_RESP);
-	int o_inact, r_inact;
+	int	     o_inact, r_inact;
 
 	if (c->key.proto != IPPROTO_TCP) {
 		if (os)
@@ -533,8 +584,8 @@ conv_state_name(const struct conv *c)
 	if (rs == CONV_TS_RESET) {
 		if (os == CONV_TS_SYN_SENT || os == CONV_TS_SYN_ACK_SENT ||
 		    (os == CONV_TS_RESET &&
-		    !hist_has(c, CONV_ROLE_ORIG, K_DATA) &&
-		    !hist_has(c, CONV_ROLE_RESP, K_DATA)))
+			!hist_has(c, CONV_ROLE_ORIG, K_DATA) &&
+			!hist_has(c, CONV_ROLE_RESP, K_DATA)))
 			return "REJ";
 		return o_inact ? "RSTRH" : "RSTR";
 	}
@@ -559,7 +610,7 @@ conv_state_name(const struct conv *c)
 void
 conv_history(const struct conv *c, char out[CONV_HISTORY_MAX])
 {
-	int i, n = hist_count(c), code, o = 0;
+	int  i, n = hist_count(c), code, o = 0;
 	char ch;
 
 	if (c->hist & CONV_H_FLIPPED)
@@ -595,7 +646,7 @@ void
 conv_fill(const struct conv *c, uint64_t conv_id, enum end_reason reason,
     struct convrec *cr)
 {
-	int o = conv_orig_side(c);
+	int		       o = conv_orig_side(c);
 	const struct conv_key *k = &c->key;
 
 	memset(cr, 0, sizeof(*cr));
@@ -629,14 +680,14 @@ const char *
 conv_reason_name(enum end_reason r)
 {
 	static const char *const names[END__COUNT] = {
-		[END_NONE] = "start",
-		[END_FIN] = "fin",
-		[END_RST] = "rst",
-		[END_IDLE] = "idle",
-		[END_ACTIVE] = "active",
-		[END_EVICT] = "evict",
-		[END_EOF] = "eof",
-		[END_SHUTDOWN] = "shutdown",
+	    [END_NONE] = "start",
+	    [END_FIN] = "fin",
+	    [END_RST] = "rst",
+	    [END_IDLE] = "idle",
+	    [END_ACTIVE] = "active",
+	    [END_EVICT] = "evict",
+	    [END_EOF] = "eof",
+	    [END_SHUTDOWN] = "shutdown",
 	};
 
 	if ((unsigned int)r >= END__COUNT)
@@ -648,7 +699,7 @@ void
 conv_flags_str(uint8_t flags, char out[9])
 {
 	static const char letters[] = "CEUAPRSF";
-	int i, o = 0;
+	int		  i, o = 0;
 
 	for (i = 0; i < 8; i++)
 		if (flags & (0x80 >> i))

@@ -22,16 +22,16 @@
  * struct is hashed and compared as bytes.
  */
 struct conv_key {
-	uint8_t		a[16];
-	uint8_t		b[16];
-	uint16_t	pa;
-	uint16_t	pb;
-	uint16_t	vlan;		/* 12-bit VLAN id | CONV_KEY_V6 */
-	uint8_t		proto;
-	uint8_t		iface;
+	uint8_t	 a[16];
+	uint8_t	 b[16];
+	uint16_t pa;
+	uint16_t pb;
+	uint16_t vlan; /* 12-bit VLAN id | CONV_KEY_V6 */
+	uint8_t	 proto;
+	uint8_t	 iface;
 };
 
-#define CONV_KEY_V6	0x8000	/* IPv6: keeps v6 ::ffff:x apart from v4 */
+#define CONV_KEY_V6 0x8000 /* IPv6: keeps v6 ::ffff:x apart from v4 */
 
 /*
  * One tracked conversation: 112 bytes, all of it used by the packet path or
@@ -53,24 +53,24 @@ struct conv_key {
  * that has sent nothing this interval (its last[s] is 0).
  */
 struct conv {
-	struct conv_key	key;		/*   0 */
-	uint64_t	bw[2];		/*  40 */
-	uint64_t	hist;		/*  56: see CONV_H_* below */
-	uint32_t	pkts[2];	/*  64 */
-	uint32_t	base_s;		/*  72 */
-	uint32_t	first[2];	/*  76 */
-	uint32_t	last[2];	/*  84 */
-	uint32_t	prev;		/*  92: LRU list links (pool index) */
-	uint32_t	next;		/*  96 */
-	uint32_t	gen;		/* 100: slot reuse count, for conv_id */
-	uint32_t	seq;		/* 104: records cut so far */
-	uint8_t		flags[2];	/* 108: OR of TCP flags this interval */
-	uint8_t		fflags[2];	/* 110: flags of the side's first pkt */
+	struct conv_key key;	   /*   0 */
+	uint64_t	bw[2];	   /*  40 */
+	uint64_t	hist;	   /*  56: see CONV_H_* below */
+	uint32_t	pkts[2];   /*  64 */
+	uint32_t	base_s;	   /*  72 */
+	uint32_t	first[2];  /*  76 */
+	uint32_t	last[2];   /*  84 */
+	uint32_t	prev;	   /*  92: LRU list links (pool index) */
+	uint32_t	next;	   /*  96 */
+	uint32_t	gen;	   /* 100: slot reuse count, for conv_id */
+	uint32_t	seq;	   /* 104: records cut so far */
+	uint8_t		flags[2];  /* 108: OR of TCP flags this interval */
+	uint8_t		fflags[2]; /* 110: flags of the side's first pkt */
 };
 
-#define CONV_NO_TIME	UINT32_MAX
-#define CONV_BYTES_MASK	((UINT64_C(1) << 48) - 1)
-#define CONV_PKTS_HI	(UINT64_C(1) << 48)
+#define CONV_NO_TIME UINT32_MAX
+#define CONV_BYTES_MASK ((UINT64_C(1) << 48) - 1)
+#define CONV_PKTS_HI (UINT64_C(1) << 48)
 
 /*
  * hist packs everything about the conversation that is not a counter:
@@ -87,11 +87,11 @@ struct conv {
  * upper case; 1 responder, lower case).  Each kind is recorded once per role
  * as Zeek does, so at most 10 events (11 characters with '^').
  */
-#define CONV_H_MASK_SHIFT	40
-#define CONV_H_ST_SHIFT		50
-#define CONV_H_CLASS_SHIFT	56
-#define CONV_H_ORIG_SIDE	(UINT64_C(1) << 58)
-#define CONV_H_FLIPPED		(UINT64_C(1) << 59)
+#define CONV_H_MASK_SHIFT 40
+#define CONV_H_ST_SHIFT 50
+#define CONV_H_CLASS_SHIFT 56
+#define CONV_H_ORIG_SIDE (UINT64_C(1) << 58)
+#define CONV_H_FLIPPED (UINT64_C(1) << 59)
 
 /* Zeek's TCP endpoint states (TCP_ENDPOINT_*), 3 bits. */
 enum conv_tcp_state {
@@ -104,8 +104,8 @@ enum conv_tcp_state {
 	CONV_TS_RESET
 };
 
-#define CONV_ROLE_ORIG	0
-#define CONV_ROLE_RESP	1
+#define CONV_ROLE_ORIG 0
+#define CONV_ROLE_RESP 1
 
 /*
  * Expiry classes, one LRU list each, one timeout each: embryonic_s, idle_s,
@@ -113,11 +113,11 @@ enum conv_tcp_state {
  */
 enum conv_class {
 	CONV_CLASS_NONE = 0,
-	CONV_CLASS_EMB,		/* SYN-only or a single one-way packet */
-	CONV_CLASS_EST,		/* anything else still open */
-	CONV_CLASS_CLOSING	/* RST seen, or FIN from both sides */
+	CONV_CLASS_EMB,	   /* SYN-only or a single one-way packet */
+	CONV_CLASS_EST,	   /* anything else still open */
+	CONV_CLASS_CLOSING /* RST seen, or FIN from both sides */
 };
-#define CONV_NCLASS	4
+#define CONV_NCLASS 4
 
 static inline int
 conv_orig_side(const struct conv *c)
@@ -166,51 +166,51 @@ conv_start_us(const struct conv *c)
  * Build the canonical key of pi (which has PI_HAS_L3).  Returns the packet's
  * side.  *is_reply is set when pi is the reply half of an ICMP query pair.
  */
-int	conv_key_make(struct conv_key *k, const struct pktinfo *pi,
-	    uint8_t iface, int *is_reply);
+int conv_key_make(
+    struct conv_key *k, const struct pktinfo *pi, uint8_t iface, int *is_reply);
 
 /*
  * Start a conversation from its first packet (not yet counted): clear the
  * record (keeping gen, which it bumps), decide the initiator.  side and
  * is_reply come from conv_key_make().
  */
-void	conv_init(struct conv *c, const struct conv_key *k,
-	    const struct pktinfo *pi, int side, int is_reply);
+void conv_init(struct conv *c, const struct conv_key *k,
+    const struct pktinfo *pi, int side, int is_reply);
 
 /* Begin a new record interval at packet time t_us (counters to zero). */
-void	conv_interval_reset(struct conv *c, uint64_t t_us);
+void conv_interval_reset(struct conv *c, uint64_t t_us);
 
 /*
  * Account pi (sent by side, at packet time t_us) into the conversation:
  * counters, times, flags, endpoint states, history.
  */
-void	conv_account(struct conv *c, const struct pktinfo *pi, int side,
-	    uint64_t t_us);
+void conv_account(
+    struct conv *c, const struct pktinfo *pi, int side, uint64_t t_us);
 
 /*
  * The class the conversation belongs in after a packet from side was
  * accounted (is_new: it was its first packet).
  */
-enum conv_class	conv_next_class(const struct conv *c,
-	    const struct pktinfo *pi, int side, int is_new);
+enum conv_class conv_next_class(
+    const struct conv *c, const struct pktinfo *pi, int side, int is_new);
 
 /* 1 when pi is a bare SYN, which reopens a conversation that is closing. */
-int	conv_is_bare_syn(const struct pktinfo *pi);
+int conv_is_bare_syn(const struct pktinfo *pi);
 
 /* The end reason of a conversation that timed out in its class. */
-enum end_reason	conv_timeout_reason(const struct conv *c);
+enum end_reason conv_timeout_reason(const struct conv *c);
 
 /* Fill the record for the current interval. */
-void	conv_fill(const struct conv *c, uint64_t conv_id,
-	    enum end_reason reason, struct convrec *cr);
+void conv_fill(const struct conv *c, uint64_t conv_id, enum end_reason reason,
+    struct convrec *cr);
 
 /* Zeek conn_state of the conversation so far ("S0", "SF", ...). */
-const char	*conv_state_name(const struct conv *c);
+const char *conv_state_name(const struct conv *c);
 
 /* Zeek history string; out holds CONV_HISTORY_MAX bytes. */
-void	conv_history(const struct conv *c, char out[CONV_HISTORY_MAX]);
+void conv_history(const struct conv *c, char out[CONV_HISTORY_MAX]);
 
 /* Zeek's likely-server-port test: well-known, or a common service port. */
-int	conv_likely_server_port(uint16_t port);
+int conv_likely_server_port(uint16_t port);
 
 #endif /* SENSORD_CONV_H */

@@ -20,7 +20,7 @@ key_ok(const char *k, size_t n)
 		char c = k[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '_' || c == '.'))
+			c == '_' || c == '.'))
 			return 0;
 	}
 	return 1;
@@ -34,12 +34,12 @@ type_ok(uint16_t t)
 }
 
 int
-ctlp_decode(const uint8_t *buf, size_t len, struct ctlp_msg *m,
-    const char **why)
+ctlp_decode(
+    const uint8_t *buf, size_t len, struct ctlp_msg *m, const char **why)
 {
 	struct cur c, p;
-	uint16_t version;
-	uint32_t plen;
+	uint16_t   version;
+	uint32_t   plen;
 
 	memset(m, 0, sizeof(*m));
 	cur_init(&c, buf, len);
@@ -68,7 +68,7 @@ ctlp_decode(const uint8_t *buf, size_t len, struct ctlp_msg *m,
 	}
 	while (cur_left(&p) > 0) {
 		struct ctlp_field *f;
-		const uint8_t *k;
+		const uint8_t	  *k;
 
 		if (m->n == CTLP_MAX_FIELDS) {
 			*why = "too many fields";
@@ -115,7 +115,7 @@ ctlp_decode(const uint8_t *buf, size_t len, struct ctlp_msg *m,
 const struct ctlp_field *
 ctlp_find(const struct ctlp_msg *m, const char *key)
 {
-	size_t kl = strlen(key);
+	size_t	 kl = strlen(key);
 	uint16_t i;
 
 	for (i = 0; i < m->n; i++)
@@ -125,8 +125,7 @@ ctlp_find(const struct ctlp_msg *m, const char *key)
 }
 
 int
-ctlp_get_str(const struct ctlp_msg *m, const char *key, char *out,
-    size_t size)
+ctlp_get_str(const struct ctlp_msg *m, const char *key, char *out, size_t size)
 {
 	const struct ctlp_field *f = ctlp_find(m, key);
 
@@ -162,7 +161,7 @@ put(struct ctlp_out *o, const void *p, size_t n)
 static void
 put_be(struct ctlp_out *o, uint64_t v, unsigned bytes)
 {
-	uint8_t b[8];
+	uint8_t	 b[8];
 	unsigned i;
 
 	for (i = 0; i < bytes; i++)
@@ -207,7 +206,7 @@ ctlp_str(struct ctlp_out *o, const char *key, const char *s)
 	size_t n = strlen(s);
 
 	if (n > CTLP_MAX_STR)
-		n = CTLP_MAX_STR;	/* truncated rather than refused */
+		n = CTLP_MAX_STR; /* truncated rather than refused */
 	put_key(o, CTLP_STR, key);
 	put_be(o, n, 2);
 	put(o, s, n);

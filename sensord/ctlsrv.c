@@ -29,7 +29,7 @@ static void
 kernel_drops(struct sensord *sd, uint64_t *drop, uint64_t *ifdrop)
 {
 	uint64_t d, i;
-	size_t k;
+	size_t	 k;
 
 	*drop = *ifdrop = 0;
 	for (k = 0; k < sd->n_caps; k++) {
@@ -42,13 +42,13 @@ kernel_drops(struct sensord *sd, uint64_t *drop, uint64_t *ifdrop)
 static void
 do_status(struct sensord *sd, struct ctl_reply *rep)
 {
-	struct ctlp_out *o;
-	struct ft_stats fs;
-	struct host_stats hs;
-	struct writer_stats ws;
+	struct ctlp_out	    *o;
+	struct ft_stats	     fs;
+	struct host_stats    hs;
+	struct writer_stats  ws;
 	struct flowlog_stats fls;
-	uint64_t drop, ifdrop;
-	size_t i;
+	uint64_t	     drop, ifdrop;
+	size_t		     i;
 
 	ft_get_stats(sd->ft, &fs);
 	host_get_stats(sd->ht, &hs);
@@ -65,14 +65,14 @@ do_status(struct sensord *sd, struct ctl_reply *rep)
 	ctlp_u64(o, "interface_drops", ifdrop);
 	ctlp_u64(o, "flows_active", fs.n_active);
 	ctlp_u64(o, "flows_capacity", fs.capacity);
-	ctlp_u64(o, "flows_fill_pct", fs.capacity ?
-	    fs.n_active * 100 / fs.capacity : 0);
+	ctlp_u64(o, "flows_fill_pct",
+	    fs.capacity ? fs.n_active * 100 / fs.capacity : 0);
 	ctlp_u64(o, "flows_evicted", fs.n_evict);
 	ctlp_u64(o, "flow_records", fs.n_records);
 	ctlp_u64(o, "flowlog_dropped", fls.n_dropped);
 	ctlp_u64(o, "flowlog_disk_bytes", fls.disk_bytes);
-	ctlp_u64(o, "flowlog_retention_bytes",
-	    sd->g->flows.log_retention_bytes);
+	ctlp_u64(
+	    o, "flowlog_retention_bytes", sd->g->flows.log_retention_bytes);
 	ctlp_u64(o, "hosts_tracked", hs.n_hosts);
 	ctlp_u64(o, "hosts_capacity", hs.capacity);
 	ctlp_u64(o, "hosts_escalated", esc_count(sd->esc, ESC_ESCALATED));
@@ -87,16 +87,17 @@ do_status(struct sensord *sd, struct ctl_reply *rep)
 	ctlp_u64(o, "writer_queue_size", ws.ring_cap);
 	ctl_reply_commit(rep);
 	for (i = 0; i < sd->n_caps; i++) {
-		uint64_t d, id;
-		static const char *const st[] = { "starting", "down",
-		    "missing", "error", "capturing" };
+		uint64_t		 d, id;
+		static const char *const st[] = {
+		    "starting", "down", "missing", "error", "capturing"};
 		int s = sd->cap_state[i];
 
 		capture_drops(&sd->caps[i], &d, &id);
 		o = ctl_reply_record(rep);
 		ctlp_str(o, "interface", sd->opt.ifaces[i]);
-		ctlp_str(o, "link", sd->caps[i].p != NULL ? "capturing" :
-		    st[s >= 0 && s <= 4 ? s : 0]);
+		ctlp_str(o, "link",
+		    sd->caps[i].p != NULL ? "capturing"
+					  : st[s >= 0 && s <= 4 ? s : 0]);
 		ctlp_u64(o, "packets", sd->caps[i].n_recv);
 		ctlp_u64(o, "kernel_drops", d);
 		ctl_reply_commit(rep);
@@ -105,15 +106,15 @@ do_status(struct sensord *sd, struct ctl_reply *rep)
 }
 
 static void
-host_record(struct sensord *sd, struct ctl_reply *rep, const uint8_t a[16],
-    int detail)
+host_record(
+    struct sensord *sd, struct ctl_reply *rep, const uint8_t a[16], int detail)
 {
 	struct host_thr_view v[BL_MAX_THRESH];
 	struct esc_host_info ei;
-	struct host_info hi;
-	struct ctlp_out *o;
-	char host[ADDR_STRLEN], key[48];
-	size_t n, i;
+	struct host_info     hi;
+	struct ctlp_out	    *o;
+	char		     host[ADDR_STRLEN], key[48];
+	size_t		     n, i;
 
 	addr_fmt(a, host);
 	esc_info(sd->esc, a, &ei);
@@ -121,8 +122,10 @@ host_record(struct sensord *sd, struct ctl_reply *rep, const uint8_t a[16],
 	ctlp_str(o, "host", host);
 	ctlp_str(o, "state", esc_state_name(ei.state));
 	if (ei.state == ESC_ESCALATED || ei.state == ESC_COOLDOWN)
-		ctlp_u64(o, "time_left_s", ei.until_us > sd->now_us ?
-		    (ei.until_us - sd->now_us) / 1000000u : 0);
+		ctlp_u64(o, "time_left_s",
+		    ei.until_us > sd->now_us
+			? (ei.until_us - sd->now_us) / 1000000u
+			: 0);
 	if (host_info(sd->ht, a, &hi) == 0) {
 		ctlp_u64(o, "days_learned", hi.n_days);
 		ctlp_str(o, "warmup", hi.in_warmup ? "yes" : "no");
@@ -142,22 +145,31 @@ host_record(struct sensord *sd, struct ctl_reply *rep, const uint8_t a[16],
 	for (i = 0; i < n; i++) {
 		o = ctl_reply_record(rep);
 		ctlp_str(o, "host", host);
-		ctlp_str(o, "metric", bl_metric_name((enum bl_metric)v[i].metric));
+		ctlp_str(
+		    o, "metric", bl_metric_name((enum bl_metric)v[i].metric));
 		bl_window_name(v[i].window_s, key, sizeof(key));
 		ctlp_str(o, "window", key);
-		ctlp_str(o, "basis", v[i].kind == BL_LEARNED ? "learned" :
-		    "absolute");
+		ctlp_str(o, "basis",
+		    v[i].kind == BL_LEARNED ? "learned" : "absolute");
 		/* Shares are fractions: report them in parts per million. */
 		if (v[i].has_value)
-			ctlp_u64(o, bl_metric_is_share((enum bl_metric)
-			    v[i].metric) ? "value_ppm" : "value",
-			    (uint64_t)(v[i].value * (bl_metric_is_share(
-			    (enum bl_metric)v[i].metric) ? 1e6 : 1.0)));
+			ctlp_u64(o,
+			    bl_metric_is_share((enum bl_metric)v[i].metric)
+				? "value_ppm"
+				: "value",
+			    (uint64_t)(v[i].value *
+				(bl_metric_is_share((enum bl_metric)v[i].metric)
+					? 1e6
+					: 1.0)));
 		if (v[i].active)
-			ctlp_u64(o, bl_metric_is_share((enum bl_metric)
-			    v[i].metric) ? "threshold_ppm" : "threshold",
-			    (uint64_t)(v[i].threshold * (bl_metric_is_share(
-			    (enum bl_metric)v[i].metric) ? 1e6 : 1.0)));
+			ctlp_u64(o,
+			    bl_metric_is_share((enum bl_metric)v[i].metric)
+				? "threshold_ppm"
+				: "threshold",
+			    (uint64_t)(v[i].threshold *
+				(bl_metric_is_share((enum bl_metric)v[i].metric)
+					? 1e6
+					: 1.0)));
 		else
 			ctlp_str(o, "threshold", "warming up");
 		ctlp_str(o, "in_breach", v[i].in_breach ? "yes" : "no");
@@ -166,13 +178,12 @@ host_record(struct sensord *sd, struct ctl_reply *rep, const uint8_t a[16],
 }
 
 static void
-do_hosts(struct sensord *sd, const struct ctlp_msg *req,
-    struct ctl_reply *rep)
+do_hosts(struct sensord *sd, const struct ctlp_msg *req, struct ctl_reply *rep)
 {
 	static uint8_t list[4096][16];
-	char host[ADDR_STRLEN];
-	uint8_t a[16];
-	size_t n, i;
+	char	       host[ADDR_STRLEN];
+	uint8_t	       a[16];
+	size_t	       n, i;
 
 	if (ctlp_get_str(req, "host", host, sizeof(host)) == 0) {
 		if (addr_parse(host, a) != 0) {
@@ -193,10 +204,10 @@ static void
 do_escalate(struct sensord *sd, const struct ctl_peer *peer,
     const struct ctlp_msg *req, struct ctl_reply *rep, int release)
 {
-	char host[ADDR_STRLEN], reason[ESC_REASON_MAX], msg[256];
+	char	 host[ADDR_STRLEN], reason[ESC_REASON_MAX], msg[256];
 	uint64_t for_s = 0;
-	uint8_t a[16];
-	int rc;
+	uint8_t	 a[16];
+	int	 rc;
 
 	if (ctlp_get_str(req, "host", host, sizeof(host)) != 0 ||
 	    addr_parse(host, a) != 0) {
@@ -204,8 +215,8 @@ do_escalate(struct sensord *sd, const struct ctl_peer *peer,
 		return;
 	}
 	if (release)
-		rc = sd_release_manual(sd, a, (uint32_t)peer->uid, msg,
-		    sizeof(msg));
+		rc = sd_release_manual(
+		    sd, a, (uint32_t)peer->uid, msg, sizeof(msg));
 	else {
 		(void)ctlp_get_u64(req, "for_s", &for_s);
 		if (ctlp_get_str(req, "reason", reason, sizeof(reason)) != 0)
@@ -225,12 +236,12 @@ do_escalate(struct sensord *sd, const struct ctl_peer *peer,
 }
 
 static void
-do_reload(struct sensord *sd, const struct ctl_peer *peer,
-    struct ctl_reply *rep)
+do_reload(
+    struct sensord *sd, const struct ctl_peer *peer, struct ctl_reply *rep)
 {
-	struct perrs errs = { 0 };
-	char msg[1024];
-	size_t i, off = 0;
+	struct perrs errs = {0};
+	char	     msg[1024];
+	size_t	     i, off = 0;
 
 	log_info("control: reload by uid %u (pid %d)", (unsigned)peer->uid,
 	    (int)peer->pid);
@@ -247,9 +258,10 @@ do_reload(struct sensord *sd, const struct ctl_peer *peer,
 		ctlp_str(o, "error", errs.v[i].msg);
 		ctl_reply_commit(rep);
 	}
-	off = (size_t)snprintf(msg, sizeof(msg), "policy rejected (%zu "
-	    "error%s); the old policy stays in force", errs.n,
-	    errs.n == 1 ? "" : "s");
+	off = (size_t)snprintf(msg, sizeof(msg),
+	    "policy rejected (%zu "
+	    "error%s); the old policy stays in force",
+	    errs.n, errs.n == 1 ? "" : "s");
 	(void)off;
 	ctl_reply_error(rep, 3, "%s", msg);
 	perrs_free(&errs);
@@ -273,26 +285,25 @@ metric(struct ctl_reply *rep, const char *name, const char *type,
 static void
 do_metrics(struct sensord *sd, struct ctl_reply *rep)
 {
-	struct ft_stats fs;
-	struct host_stats hs;
-	struct writer_stats ws;
+	struct ft_stats	     fs;
+	struct host_stats    hs;
+	struct writer_stats  ws;
 	struct flowlog_stats fls;
-	char lab[96];
-	uint64_t drop, ifdrop;
-	unsigned i;
+	char		     lab[96];
+	uint64_t	     drop, ifdrop;
+	unsigned	     i;
 
 	ft_get_stats(sd->ft, &fs);
 	host_get_stats(sd->ht, &hs);
 	writer_get_stats(sd->wr, &ws);
 	flowlog_get_stats(sd->fl, &fls);
 	kernel_drops(sd, &drop, &ifdrop);
-	metric(rep, "sensord_packets_total", "counter", "Packets seen.",
-	    NULL, sd->c.n_pkts);
+	metric(rep, "sensord_packets_total", "counter", "Packets seen.", NULL,
+	    sd->c.n_pkts);
 	metric(rep, "sensord_ip_bytes_total", "counter",
 	    "IP-layer bytes metered.", NULL, sd->c.n_ip_bytes);
 	metric(rep, "sensord_kernel_drops_total", "counter",
-	    "Packets the kernel dropped before sensord read them.", NULL,
-	    drop);
+	    "Packets the kernel dropped before sensord read them.", NULL, drop);
 	for (i = 0; i < DEC__COUNT; i++) {
 		snprintf(lab, sizeof(lab), "result=\"%s\"",
 		    dec_result_name((enum dec_result)i));
@@ -310,8 +321,7 @@ do_metrics(struct sensord *sd, struct ctl_reply *rep)
 		    "Conversation records by end reason.", lab, fs.n_end[i]);
 	}
 	metric(rep, "sensord_flowlog_dropped_total", "counter",
-	    "Flow records dropped: flow log queue full.", NULL,
-	    fls.n_dropped);
+	    "Flow records dropped: flow log queue full.", NULL, fls.n_dropped);
 	metric(rep, "sensord_hosts_tracked", "gauge", "Hosts with a baseline.",
 	    NULL, hs.n_hosts);
 	metric(rep, "sensord_hosts_evicted_total", "counter",
@@ -327,8 +337,7 @@ do_metrics(struct sensord *sd, struct ctl_reply *rep)
 	    "Capture files deleted to stay under a cap.", NULL,
 	    ws.spool.files_deleted);
 	metric(rep, "sensord_writer_queue_drops_total", "counter",
-	    "Capture packets dropped: writer queue full.", NULL,
-	    ws.drop_ring);
+	    "Capture packets dropped: writer queue full.", NULL, ws.drop_ring);
 	ctl_reply_ok(rep, NULL);
 }
 
@@ -353,8 +362,7 @@ sd_ctl_handle(void *arg, const struct ctl_peer *peer,
 			    (unsigned)peer->uid);
 			break;
 		}
-		do_escalate(sd, peer, req, rep,
-		    req->type == CTLP_REQ_RELEASE);
+		do_escalate(sd, peer, req, rep, req->type == CTLP_REQ_RELEASE);
 		break;
 	case CTLP_REQ_RELOAD:
 		if (!peer->privileged) {
@@ -368,8 +376,10 @@ sd_ctl_handle(void *arg, const struct ctl_peer *peer,
 		do_metrics(sd, rep);
 		break;
 	default:
-		ctl_reply_error(rep, 2, "%s is answered by sensorctl from the "
-		    "state directory", ctlp_type_name(req->type));
+		ctl_reply_error(rep, 2,
+		    "%s is answered by sensorctl from the "
+		    "state directory",
+		    ctlp_type_name(req->type));
 		break;
 	}
 }

@@ -20,10 +20,10 @@
 #include <string.h>
 
 struct cur {
-	const uint8_t	*p;	/* start of the readable window */
-	size_t		 len;	/* bytes in the window */
-	size_t		 off;	/* next byte to read */
-	int		 err;	/* sticky: set on the first short read */
+	const uint8_t *p;   /* start of the readable window */
+	size_t	       len; /* bytes in the window */
+	size_t	       off; /* next byte to read */
+	int	       err; /* sticky: set on the first short read */
 };
 
 static inline void
@@ -103,15 +103,16 @@ cur_be32(struct cur *c)
 	const uint8_t *q = cur_take(c, 4);
 
 	return q != NULL ? (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 |
-	    (uint32_t)q[2] << 8 | q[3] : 0;
+		(uint32_t)q[2] << 8 | q[3]
+			 : 0;
 }
 
 static inline uint64_t
 cur_be64(struct cur *c)
 {
 	const uint8_t *q = cur_take(c, 8);
-	uint64_t v = 0;
-	int i;
+	uint64_t       v = 0;
+	int	       i;
 
 	if (q != NULL)
 		for (i = 0; i < 8; i++)
@@ -133,7 +134,8 @@ cur_le32(struct cur *c)
 	const uint8_t *q = cur_take(c, 4);
 
 	return q != NULL ? (uint32_t)q[3] << 24 | (uint32_t)q[2] << 16 |
-	    (uint32_t)q[1] << 8 | q[0] : 0;
+		(uint32_t)q[1] << 8 | q[0]
+			 : 0;
 }
 
 /* Copy n bytes out; on a short read the destination is zero-filled. */

@@ -74,75 +74,75 @@
 #include "cursor.h"
 #include "decode.h"
 
-#define ETHERTYPE_IPV4		0x0800
-#define ETHERTYPE_IPV6		0x86dd
-#define ETHERTYPE_8021Q		0x8100
-#define ETHERTYPE_8021AD	0x88a8
-#define ETHERTYPE_QINQ_OLD	0x9100	/* pre-802.1ad stacked tag */
+#define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_IPV6 0x86dd
+#define ETHERTYPE_8021Q 0x8100
+#define ETHERTYPE_8021AD 0x88a8
+#define ETHERTYPE_QINQ_OLD 0x9100 /* pre-802.1ad stacked tag */
 
-#define ETHER_ADDRS_LEN		12	/* destination and source MAC */
-#define SLL_PROTO_OFF		14	/* linux-sll: protocol at 14..15 */
-#define SLL2_AFTER_PROTO	18	/* linux-sll2: protocol at 0..1 of 20 */
+#define ETHER_ADDRS_LEN 12  /* destination and source MAC */
+#define SLL_PROTO_OFF 14    /* linux-sll: protocol at 14..15 */
+#define SLL2_AFTER_PROTO 18 /* linux-sll2: protocol at 0..1 of 20 */
 
 /* Address families as written in DLT_NULL / DLT_LOOP headers. */
-#define BSD_AF_INET		2
-#define BSD_AF_INET6_BSD	24	/* NetBSD, OpenBSD, BSD/OS */
-#define BSD_AF_INET6_FREEBSD	28
-#define BSD_AF_INET6_DARWIN	30
-#define LINUX_AF_INET6		10
+#define BSD_AF_INET 2
+#define BSD_AF_INET6_BSD 24 /* NetBSD, OpenBSD, BSD/OS */
+#define BSD_AF_INET6_FREEBSD 28
+#define BSD_AF_INET6_DARWIN 30
+#define LINUX_AF_INET6 10
 
 /* IP protocol numbers (IANA), named here to keep the module standalone. */
-#define P_HOPOPTS		0
-#define P_ICMP			1
-#define P_TCP			6
-#define P_UDP			17
-#define P_ROUTING		43
-#define P_FRAGMENT		44
-#define P_AH			51
-#define P_ICMPV6		58
-#define P_DSTOPTS		60
-#define P_SCTP			132
-#define P_MOBILITY		135
-#define P_HIP			139
-#define P_SHIM6			140
+#define P_HOPOPTS 0
+#define P_ICMP 1
+#define P_TCP 6
+#define P_UDP 17
+#define P_ROUTING 43
+#define P_FRAGMENT 44
+#define P_AH 51
+#define P_ICMPV6 58
+#define P_DSTOPTS 60
+#define P_SCTP 132
+#define P_MOBILITY 135
+#define P_HIP 139
+#define P_SHIM6 140
 
-#define IPV4_HDR_MIN		20
-#define IPV6_HDR_LEN		40
-#define IPV4_MF			0x2000
-#define IPV4_OFFMASK		0x1fff
-#define IPV6_OFFMASK		0xfff8	/* fragment offset, 8-byte units */
-#define IPV6_MF			0x0001
-#define IPV6_JUMBO_OPT		0xc2	/* RFC 2675 §2 */
+#define IPV4_HDR_MIN 20
+#define IPV6_HDR_LEN 40
+#define IPV4_MF 0x2000
+#define IPV4_OFFMASK 0x1fff
+#define IPV6_OFFMASK 0xfff8 /* fragment offset, 8-byte units */
+#define IPV6_MF 0x0001
+#define IPV6_JUMBO_OPT 0xc2 /* RFC 2675 §2 */
 
-#define TCP_HDR_MIN		20
-#define UDP_HDR_LEN		8
-#define SCTP_HDR_LEN		12	/* RFC 9260 §3.1 common header */
-#define ICMP_HDR_LEN		8	/* RFC 792: every message has 8 */
-#define ICMPV6_HDR_LEN		4	/* RFC 4443 §2.1: type, code, cksum */
+#define TCP_HDR_MIN 20
+#define UDP_HDR_LEN 8
+#define SCTP_HDR_LEN 12	 /* RFC 9260 §3.1 common header */
+#define ICMP_HDR_LEN 8	 /* RFC 792: every message has 8 */
+#define ICMPV6_HDR_LEN 4 /* RFC 4443 §2.1: type, code, cksum */
 
 static const char *const dec_names[DEC__COUNT] = {
-	[DEC_OK] = "ok",
-	[DEC_NOT_IP] = "not_ip",
-	[DEC_UNSUPPORTED_DLT] = "unsupported_dlt",
-	[DEC_TRUNC_LINK] = "trunc_link",
-	[DEC_TOO_MANY_VLAN] = "too_many_vlan",
-	[DEC_TRUNC_IPV4] = "trunc_ipv4",
-	[DEC_BAD_IPV4_VERSION] = "bad_ipv4_version",
-	[DEC_BAD_IPV4_IHL] = "bad_ipv4_ihl",
-	[DEC_BAD_IPV4_LEN] = "bad_ipv4_len",
-	[DEC_TRUNC_IPV6] = "trunc_ipv6",
-	[DEC_BAD_IPV6_VERSION] = "bad_ipv6_version",
-	[DEC_TRUNC_IPV6_EXT] = "trunc_ipv6_ext",
-	[DEC_TOO_MANY_IPV6_EXT] = "too_many_ipv6_ext",
-	[DEC_FRAGMENT] = "fragment",
-	[DEC_TRUNC_L4] = "trunc_l4",
-	[DEC_BAD_L4_LEN] = "bad_l4_len",
-	[DEC_BAD_TCP_OFF] = "bad_tcp_off",
-	[DEC_BAD_IPV6_EXT_LEN] = "bad_ipv6_ext_len",
+    [DEC_OK] = "ok",
+    [DEC_NOT_IP] = "not_ip",
+    [DEC_UNSUPPORTED_DLT] = "unsupported_dlt",
+    [DEC_TRUNC_LINK] = "trunc_link",
+    [DEC_TOO_MANY_VLAN] = "too_many_vlan",
+    [DEC_TRUNC_IPV4] = "trunc_ipv4",
+    [DEC_BAD_IPV4_VERSION] = "bad_ipv4_version",
+    [DEC_BAD_IPV4_IHL] = "bad_ipv4_ihl",
+    [DEC_BAD_IPV4_LEN] = "bad_ipv4_len",
+    [DEC_TRUNC_IPV6] = "trunc_ipv6",
+    [DEC_BAD_IPV6_VERSION] = "bad_ipv6_version",
+    [DEC_TRUNC_IPV6_EXT] = "trunc_ipv6_ext",
+    [DEC_TOO_MANY_IPV6_EXT] = "too_many_ipv6_ext",
+    [DEC_FRAGMENT] = "fragment",
+    [DEC_TRUNC_L4] = "trunc_l4",
+    [DEC_BAD_L4_LEN] = "bad_l4_len",
+    [DEC_BAD_TCP_OFF] = "bad_tcp_off",
+    [DEC_BAD_IPV6_EXT_LEN] = "bad_ipv6_ext_len",
 };
 
-static enum dec_result	dec_ipv4(struct cur *, uint32_t, struct pktinfo *);
-static enum dec_result	dec_ipv6(struct cur *, uint32_t, struct pktinfo *);
+static enum dec_result dec_ipv4(struct cur *, uint32_t, struct pktinfo *);
+static enum dec_result dec_ipv6(struct cur *, uint32_t, struct pktinfo *);
 
 /*
  * A header of need bytes does not fit: BAD when it does not even fit in
@@ -150,8 +150,7 @@ static enum dec_result	dec_ipv6(struct cur *, uint32_t, struct pktinfo *);
  * is short.  The cursor is bounded by min(declared, captured).
  */
 static enum dec_result
-dec_short(size_t need, size_t left, enum dec_result bad,
-    enum dec_result trunc)
+dec_short(size_t need, size_t left, enum dec_result bad, enum dec_result trunc)
 {
 	return need > left ? bad : trunc;
 }
@@ -209,7 +208,7 @@ dec_l4_cut(struct cur *c, uint8_t proto, struct pktinfo *pi)
 static enum dec_result
 dec_l4(struct cur *c, uint32_t plen, struct pktinfo *pi)
 {
-	uint8_t b[TCP_HDR_MIN];
+	uint8_t	 b[TCP_HDR_MIN];
 	uint32_t need, doff, ulen;
 	uint16_t offflags;
 
@@ -269,7 +268,7 @@ dec_l4(struct cur *c, uint32_t plen, struct pktinfo *pi)
 	case P_UDP:
 		/* RFC 768 */
 		ulen = dec_ld16(b + 4);
-		if (ulen == 0)		/* RFC 2675 §4: jumbo UDP */
+		if (ulen == 0) /* RFC 2675 §4: jumbo UDP */
 			ulen = plen;
 		else if (ulen < UDP_HDR_LEN)
 			return DEC_BAD_L4_LEN;
@@ -301,13 +300,13 @@ dec_l4(struct cur *c, uint32_t plen, struct pktinfo *pi)
 static enum dec_result
 dec_ipv4(struct cur *c, uint32_t wire, struct pktinfo *pi)
 {
-	uint8_t h[IPV4_HDR_MIN];
+	uint8_t	   h[IPV4_HDR_MIN];
 	struct cur l4;
-	size_t l3, cap;
-	uint32_t hlen, wire_ip, ip_len, claimed;
-	uint16_t tot, frag;
-	uint8_t proto;
-	int trunc;
+	size_t	   l3, cap;
+	uint32_t   hlen, wire_ip, ip_len, claimed;
+	uint16_t   tot, frag;
+	uint8_t	   proto;
+	int	   trunc;
 
 	l3 = cur_off(c);
 	cap = cur_left(c);
@@ -354,7 +353,7 @@ dec_ipv4(struct cur *c, uint32_t wire, struct pktinfo *pi)
 			return trunc ? DEC_TRUNC_IPV4 : DEC_FRAGMENT;
 		pi->flags |= PI_FRAG_FIRST;
 	}
-	if (trunc)			/* options cut by the snaplen */
+	if (trunc) /* options cut by the snaplen */
 		return DEC_TRUNC_IPV4;
 
 	/*
@@ -377,8 +376,8 @@ static int
 dec_ipv6_jumbo(const struct cur *c, uint32_t *jlen)
 {
 	struct cur o = *c, opts;
-	size_t hlen;
-	uint8_t type, len;
+	size_t	   hlen;
+	uint8_t	   type, len;
 
 	cur_skip(&o, 1);
 	hlen = ((size_t)cur_u8(&o) + 1) * 8;
@@ -387,7 +386,7 @@ dec_ipv6_jumbo(const struct cur *c, uint32_t *jlen)
 	/* Each turn consumes at least one byte of at most 2046. */
 	while (cur_left(&opts) > 0) {
 		type = cur_u8(&opts);
-		if (type == 0)		/* Pad1 has no length byte */
+		if (type == 0) /* Pad1 has no length byte */
 			continue;
 		len = cur_u8(&opts);
 		if (type == IPV6_JUMBO_OPT && len == 4) {
@@ -407,23 +406,23 @@ static enum dec_result
 dec_ipv6_ext(struct cur *c, uint32_t plen, uint8_t nh, struct pktinfo *pi)
 {
 	struct cur e;
-	size_t len, off;
-	uint16_t fo;
-	uint8_t next;
-	int n;
+	size_t	   len, off;
+	uint16_t   fo;
+	uint8_t	   next;
+	int	   n;
 
 	for (n = 0;; n++) {
 		switch (nh) {
 		case P_HOPOPTS:
 		case P_ROUTING:
 		case P_DSTOPTS:
-		case P_MOBILITY:	/* RFC 6275 §6.1.1 */
-		case P_HIP:		/* RFC 7401 §5.1 */
-		case P_SHIM6:		/* RFC 5533 §5.1 */
-		case P_AH:		/* RFC 4302 §2.2: 4-byte units, +2 */
-			len = 2;	/* next header and length first */
+		case P_MOBILITY: /* RFC 6275 §6.1.1 */
+		case P_HIP:	 /* RFC 7401 §5.1 */
+		case P_SHIM6:	 /* RFC 5533 §5.1 */
+		case P_AH:	 /* RFC 4302 §2.2: 4-byte units, +2 */
+			len = 2; /* next header and length first */
 			break;
-		case P_FRAGMENT:	/* RFC 8200 §4.5: fixed 8 bytes */
+		case P_FRAGMENT: /* RFC 8200 §4.5: fixed 8 bytes */
 			len = 8;
 			break;
 		default:
@@ -454,12 +453,13 @@ dec_ipv6_ext(struct cur *c, uint32_t plen, uint8_t nh, struct pktinfo *pi)
 				 * first-fragment header before it (two
 				 * fragment headers, fuzzer-found) is moot.
 				 */
-				pi->flags = (uint16_t)((pi->flags &
-				    ~PI_FRAG_FIRST) | PI_FRAG);
+				pi->flags =
+				    (uint16_t)((pi->flags & ~PI_FRAG_FIRST) |
+					PI_FRAG);
 				pi->proto = next;
 				return DEC_FRAGMENT;
 			}
-			if (fo & IPV6_MF)	/* offset 0, more: first */
+			if (fo & IPV6_MF) /* offset 0, more: first */
 				pi->flags |= PI_FRAG | PI_FRAG_FIRST;
 		}
 		nh = next;
@@ -475,14 +475,14 @@ upper:
 static enum dec_result
 dec_ipv6(struct cur *c, uint32_t wire, struct pktinfo *pi)
 {
-	uint8_t h[8];
+	uint8_t	   h[8];
 	struct cur pay;
-	size_t l3, cap;
-	uint64_t claimed;
-	uint32_t wire_ip, ip_len, jlen;
-	uint16_t plen;
-	uint8_t nh;
-	int j;
+	size_t	   l3, cap;
+	uint64_t   claimed;
+	uint32_t   wire_ip, ip_len, jlen;
+	uint16_t   plen;
+	uint8_t	   nh;
+	int	   j;
 
 	l3 = cur_off(c);
 	cap = cur_left(c);
@@ -592,11 +592,11 @@ enum dec_result
 dec_packet(int dlt, const uint8_t *pkt, uint32_t caplen, uint32_t wirelen,
     uint64_t ts_us, struct pktinfo *pi)
 {
-	struct cur c;
+	struct cur	c;
 	enum dec_result r;
-	uint32_t wire, af;
-	uint16_t type;
-	int family;
+	uint32_t	wire, af;
+	uint16_t	type;
+	int		family;
 
 	memset(pi, 0, sizeof(*pi));
 	pi->ts_us = ts_us;
@@ -653,8 +653,8 @@ dec_packet(int dlt, const uint8_t *pkt, uint32_t caplen, uint32_t wirelen,
 		break;
 	case DEC_DLT_LOOP:
 		af = cur_be32(&c);
-		r = cur_ok(&c) ? dec_family(&c, dec_af(af), wire, pi) :
-		    DEC_TRUNC_LINK;
+		r = cur_ok(&c) ? dec_family(&c, dec_af(af), wire, pi)
+			       : DEC_TRUNC_LINK;
 		break;
 	default:
 		r = DEC_UNSUPPORTED_DLT;

@@ -17,7 +17,7 @@
 #include "sensord.h"
 #include "util.h"
 
-#define MAX_PENDING	8
+#define MAX_PENDING 8
 
 struct pending {
 	struct esc_event ev[MAX_PENDING];
@@ -77,7 +77,7 @@ static void
 esc_apply(struct sensord *sd, const struct esc_event *ev)
 {
 	struct events_rec r;
-	uint64_t id = 0;
+	uint64_t	  id = 0;
 
 	events_begin(&r, ev->ts_us, esc_event_name(ev->type));
 	events_addr(&r, "host", ev->addr);
@@ -113,16 +113,16 @@ esc_apply_all(struct sensord *sd, const struct pending *p)
 void
 sd_host_event(void *arg, const struct host_event *he)
 {
-	struct sensord *sd = arg;
+	struct sensord	      *sd = arg;
 	const struct pol_host *ph = pol_lookup(sd->pol, he->addr);
-	struct esc_policy ep;
-	struct esc_request rq;
-	struct pending p;
-	enum esc_result res = ESC_R_NOT_ESCALATED;
-	const char *action = "none";
-	char reason[ESC_REASON_MAX];
-	uint64_t id = 0;
-	int i, pct;
+	struct esc_policy      ep;
+	struct esc_request     rq;
+	struct pending	       p;
+	enum esc_result	       res = ESC_R_NOT_ESCALATED;
+	const char	      *action = "none";
+	char		       reason[ESC_REASON_MAX];
+	uint64_t	       id = 0;
+	int		       i, pct;
 
 	memset(&p, 0, sizeof(p));
 	if (he->is_breach) {
@@ -131,10 +131,9 @@ sd_host_event(void *arg, const struct host_event *he)
 		/* value >= threshold is the breach; shares as percentages. */
 		pct = bl_metric_is_share((enum bl_metric)he->metric);
 		snprintf(reason, sizeof(reason), "%s.%s %.*f%s >= %.*f%s (%s)",
-		    bl_metric_name((enum bl_metric)he->metric), he->window,
-		    pct, pct ? he->value * 100 : he->value, pct ? "%" : "",
-		    pct, pct ? he->threshold * 100 : he->threshold,
-		    pct ? "%" : "",
+		    bl_metric_name((enum bl_metric)he->metric), he->window, pct,
+		    pct ? he->value * 100 : he->value, pct ? "%" : "", pct,
+		    pct ? he->threshold * 100 : he->threshold, pct ? "%" : "",
 		    he->basis == BL_LEARNED ? "learned" : "absolute");
 		memset(&rq, 0, sizeof(rq));
 		rq.addr = he->addr;
@@ -209,14 +208,14 @@ sd_esc_stop_all(struct sensord *sd)
 }
 
 int
-sd_escalate_manual(struct sensord *sd, const uint8_t addr[16],
-    uint64_t for_us, uint32_t uid, const char *why, char *msg, size_t msglen)
+sd_escalate_manual(struct sensord *sd, const uint8_t addr[16], uint64_t for_us,
+    uint32_t uid, const char *why, char *msg, size_t msglen)
 {
 	const struct pol_host *ph = pol_lookup(sd->pol, addr);
-	struct esc_policy ep;
-	struct esc_request rq;
-	struct pending p;
-	enum esc_result res;
+	struct esc_policy      ep;
+	struct esc_request     rq;
+	struct pending	       p;
+	enum esc_result	       res;
 
 	memset(&p, 0, sizeof(p));
 	polmap_esc(ph, &ep);
@@ -240,15 +239,19 @@ sd_escalate_manual(struct sensord *sd, const uint8_t addr[16],
 		    res == ESC_R_EXTENDED ? "extended" : "unchanged");
 		return 0;
 	case ESC_R_QUEUED:
-		snprintf(msg, msglen, "queued: max_escalated hosts are "
+		snprintf(msg, msglen,
+		    "queued: max_escalated hosts are "
 		    "already captured");
 		return 0;
 	case ESC_R_FORBIDDEN:
-		snprintf(msg, msglen, "refused: the policy (%s) forbids "
-		    "capturing this host", ph->file);
+		snprintf(msg, msglen,
+		    "refused: the policy (%s) forbids "
+		    "capturing this host",
+		    ph->file);
 		return -1;
 	default:
-		snprintf(msg, msglen, "refused: max_escalated reached and "
+		snprintf(msg, msglen,
+		    "refused: max_escalated reached and "
 		    "the queue is full");
 		return -1;
 	}

@@ -15,34 +15,34 @@
 #include "util.h"
 
 struct esc_entry {
-	uint8_t		addr[16];
-	enum esc_state	state;
-	int		slot;
-	int		manual;
-	uint32_t	uid;
-	uint64_t	since_us;	/* entered the current state */
-	uint64_t	began_us;	/* escalation start (for max) */
-	uint64_t	until_us;	/* deadline of the current state */
-	uint64_t	queued_seq;	/* FIFO order while queued */
-	uint64_t	trigger_id;
-	char		metric[32];
-	double		value;
-	double		threshold;
+	uint8_t		  addr[16];
+	enum esc_state	  state;
+	int		  slot;
+	int		  manual;
+	uint32_t	  uid;
+	uint64_t	  since_us;   /* entered the current state */
+	uint64_t	  began_us;   /* escalation start (for max) */
+	uint64_t	  until_us;   /* deadline of the current state */
+	uint64_t	  queued_seq; /* FIFO order while queued */
+	uint64_t	  trigger_id;
+	char		  metric[32];
+	double		  value;
+	double		  threshold;
 	struct esc_policy pol;
-	uint64_t	for_us;
-	char		reason[ESC_REASON_MAX];
+	uint64_t	  for_us;
+	char		  reason[ESC_REASON_MAX];
 };
 
 struct esc_table {
 	struct esc_entry *e;
-	unsigned	 n_entries;	/* capacity of e[] */
-	unsigned	 max_escalated;
-	unsigned	 max_queued;
-	unsigned	 n_escalated;
-	unsigned	 n_queued;
-	uint64_t	 seq;
-	uint8_t		 (*slot_addr)[16];
-	uint8_t		*slot_used;
+	unsigned	  n_entries; /* capacity of e[] */
+	unsigned	  max_escalated;
+	unsigned	  max_queued;
+	unsigned	  n_escalated;
+	unsigned	  n_queued;
+	uint64_t	  seq;
+	uint8_t (*slot_addr)[16];
+	uint8_t *slot_used;
 };
 
 struct esc_table *
@@ -97,7 +97,7 @@ static struct esc_entry *
 alloc_entry(struct esc_table *et)
 {
 	struct esc_entry *oldest = NULL;
-	unsigned i;
+	unsigned	  i;
 
 	for (i = 0; i < et->n_entries; i++) {
 		struct esc_entry *x = &et->e[i];
@@ -186,14 +186,14 @@ esc_request(struct esc_table *et, const struct esc_request *rq,
     esc_emit_fn *emit, void *arg)
 {
 	struct esc_entry *x;
-	int slot;
+	int		  slot;
 
 	if (!rq->pol->capture_allowed)
 		return ESC_R_FORBIDDEN;
 	x = find(et, rq->addr);
 	if (x != NULL && x->state == ESC_ESCALATED) {
-		uint64_t want = rq->now_us + (rq->for_us != 0 ? rq->for_us :
-		    x->pol.duration_us);
+		uint64_t want = rq->now_us +
+		    (rq->for_us != 0 ? rq->for_us : x->pol.duration_us);
 		uint64_t cap = x->began_us + x->pol.max_duration_us;
 
 		/* A manual request may go past the policy maximum. */
@@ -220,10 +220,11 @@ esc_request(struct esc_table *et, const struct esc_request *rq,
 	x->uid = rq->uid;
 	x->trigger_id = rq->trigger_id;
 	x->slot = -1;
-	util_strlcpy(x->reason, rq->reason != NULL ? rq->reason : "",
-	    sizeof(x->reason));
-	util_strlcpy(x->metric, rq->metric != NULL ? rq->metric :
-	    (rq->manual ? "manual" : ""), sizeof(x->metric));
+	util_strlcpy(
+	    x->reason, rq->reason != NULL ? rq->reason : "", sizeof(x->reason));
+	util_strlcpy(x->metric,
+	    rq->metric != NULL ? rq->metric : (rq->manual ? "manual" : ""),
+	    sizeof(x->metric));
 	x->value = rq->value;
 	x->threshold = rq->threshold;
 	if ((slot = alloc_slot(et)) >= 0) {
@@ -268,7 +269,7 @@ static struct esc_entry *
 next_queued(struct esc_table *et)
 {
 	struct esc_entry *best = NULL;
-	unsigned i;
+	unsigned	  i;
 
 	for (i = 0; i < et->n_entries; i++) {
 		struct esc_entry *x = &et->e[i];
@@ -284,8 +285,8 @@ void
 esc_tick(struct esc_table *et, uint64_t now_us, esc_emit_fn *emit, void *arg)
 {
 	struct esc_entry *q;
-	unsigned i;
-	int slot;
+	unsigned	  i;
+	int		  slot;
 
 	for (i = 0; i < et->n_entries; i++) {
 		struct esc_entry *x = &et->e[i];
@@ -305,8 +306,8 @@ esc_tick(struct esc_table *et, uint64_t now_us, esc_emit_fn *emit, void *arg)
 }
 
 void
-esc_stop_all(struct esc_table *et, uint64_t now_us, esc_emit_fn *emit,
-    void *arg)
+esc_stop_all(
+    struct esc_table *et, uint64_t now_us, esc_emit_fn *emit, void *arg)
 {
 	unsigned i;
 
@@ -329,8 +330,7 @@ esc_slot(const struct esc_table *et, const uint8_t addr[16])
 	if (et->n_escalated == 0)
 		return -1;
 	for (i = 0; i < et->max_escalated; i++)
-		if (et->slot_used[i] &&
-		    memcmp(et->slot_addr[i], addr, 16) == 0)
+		if (et->slot_used[i] && memcmp(et->slot_addr[i], addr, 16) == 0)
 			return (int)i;
 	return -1;
 }

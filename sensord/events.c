@@ -30,13 +30,13 @@
 #include "events.h"
 #include "util.h"
 
-#define EVENTS_TAIL	65536
+#define EVENTS_TAIL 65536
 
 struct events {
-	int			fd;
-	uint64_t		last_id;
-	int			need_nl;	/* file ends inside a line */
-	struct events_stats	st;
+	int		    fd;
+	uint64_t	    last_id;
+	int		    need_nl; /* file ends inside a line */
+	struct events_stats st;
 };
 
 /* Largest id at the start of a complete line in buf; 0 when none. */
@@ -44,18 +44,18 @@ static uint64_t
 events_scan(const uint8_t *buf, size_t len, int skip_first)
 {
 	static const char tag[] = "{\"id\":";
-	struct cur c;
-	uint64_t best = 0;
-	int at_line = !skip_first;
+	struct cur	  c;
+	uint64_t	  best = 0;
+	int		  at_line = !skip_first;
 
 	cur_init(&c, buf, len);
 	while (cur_left(&c) > 0) {
 		const uint8_t *line = cur_ptr(&c);
 		const uint8_t *nl = memchr(line, '\n', cur_left(&c));
-		size_t n;
+		size_t	       n;
 
 		if (nl == NULL)
-			break;		/* torn last line: ignored */
+			break; /* torn last line: ignored */
 		n = (size_t)(nl - line);
 		cur_skip(&c, n + 1);
 		if (!at_line) {
@@ -65,7 +65,7 @@ events_scan(const uint8_t *buf, size_t len, int skip_first)
 		if (n > sizeof(tag) - 1 &&
 		    memcmp(line, tag, sizeof(tag) - 1) == 0) {
 			uint64_t id = 0;
-			size_t i = sizeof(tag) - 1, digits = 0;
+			size_t	 i = sizeof(tag) - 1, digits = 0;
 
 			while (i < n && line[i] >= '0' && line[i] <= '9' &&
 			    digits < 19) {
@@ -83,9 +83,9 @@ static int
 events_recover(struct events *ev, off_t size)
 {
 	uint8_t *buf;
-	off_t at;
-	size_t n;
-	ssize_t rd;
+	off_t	 at;
+	size_t	 n;
+	ssize_t	 rd;
 
 	if (size == 0)
 		return 0;
@@ -103,7 +103,7 @@ events_recover(struct events *ev, off_t size)
 	/* No id in the tail (long foreign lines?): scan everything. */
 	if (ev->last_id == 0 && size > EVENTS_TAIL) {
 		uint64_t best = 0, id;
-		int skip = 0;
+		int	 skip = 0;
 
 		for (at = 0; at < size;) {
 			if ((rd = pread(ev->fd, buf, EVENTS_TAIL, at)) <= 0)
@@ -133,15 +133,15 @@ struct events *
 events_open(const char *path, char *err, size_t errlen)
 {
 	struct events *ev;
-	struct stat sb;
-	int e;
+	struct stat    sb;
+	int	       e;
 
 	if ((ev = calloc(1, sizeof(*ev))) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
-	ev->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW, 0640);
+	ev->fd = open(
+	    path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (ev->fd < 0)
 		goto fail;
 	if (fstat(ev->fd, &sb) != 0)
@@ -215,7 +215,7 @@ events_raw(struct events_rec *r, const char *s, size_t n)
 static void
 events_quoted(struct events_rec *r, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
+	static const char    hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 
 	events_raw(r, "\"", 1);
@@ -254,13 +254,12 @@ void
 events_begin(struct events_rec *r, uint64_t ts_us, const char *event)
 {
 	char num[32];
-	int n;
+	int  n;
 
 	r->len = 0;
 	r->overflow = 0;
 	n = snprintf(num, sizeof(num), "%llu.%06u",
-	    (unsigned long long)(ts_us / 1000000),
-	    (unsigned)(ts_us % 1000000));
+	    (unsigned long long)(ts_us / 1000000), (unsigned)(ts_us % 1000000));
 	events_key(r, "ts");
 	events_raw(r, num, (size_t)n);
 	events_str(r, "event", event);
@@ -280,7 +279,7 @@ void
 events_num(struct events_rec *r, const char *key, double v)
 {
 	char num[40];
-	int n;
+	int  n;
 
 	events_key(r, key);
 	if (!isfinite(v)) {
@@ -298,7 +297,7 @@ void
 events_uint(struct events_rec *r, const char *key, uint64_t v)
 {
 	char num[24];
-	int n = snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+	int  n = snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
 
 	events_key(r, key);
 	events_raw(r, num, (size_t)n);
@@ -317,8 +316,8 @@ static char *
 events_finish(struct events_rec *r, uint64_t id, size_t *len)
 {
 	char pre[EVENTS_ID_ROOM + 8];
-	int n = snprintf(pre, sizeof(pre), "{\"id\":%llu,",
-	    (unsigned long long)id);
+	int  n =
+	    snprintf(pre, sizeof(pre), "{\"id\":%llu,", (unsigned long long)id);
 	char *start;
 
 	/* n <= 27 < EVENTS_ID_ROOM: a byte before start stays free. */
@@ -343,8 +342,8 @@ events_line(struct events_rec *r, uint64_t id, size_t *len)
 int
 events_end(struct events *ev, struct events_rec *r, uint64_t *id)
 {
-	char *line;
-	size_t len;
+	char   *line;
+	size_t	len;
 	ssize_t w;
 
 	if ((line = events_finish(r, ev->last_id + 1, &len)) == NULL) {
@@ -378,8 +377,8 @@ events_end(struct events *ev, struct events_rec *r, uint64_t *id)
 }
 
 void
-events_host(struct events_rec *r, const struct host_event *he,
-    const char *action)
+events_host(
+    struct events_rec *r, const struct host_event *he, const char *action)
 {
 	char a[ADDR_STRLEN];
 
@@ -401,8 +400,8 @@ events_host(struct events_rec *r, const struct host_event *he,
 		events_str(r, "peer", a);
 		events_uint(r, "dport", he->dport);
 		events_uint(r, "proto", he->proto);
-		events_num(r, "period", floor(he->period_s * 1000 + 0.5) /
-		    1000);
+		events_num(
+		    r, "period", floor(he->period_s * 1000 + 0.5) / 1000);
 		events_num(r, "known_period",
 		    floor(he->known_period_s * 1000 + 0.5) / 1000);
 	}

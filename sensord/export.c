@@ -52,29 +52,29 @@
 #include "util.h"
 
 struct xp_slot {
-	uint32_t	len;
-	uint32_t	n_data;
-	int		has_tmpl;
-	uint8_t		*buf;		/* cfg.enc.mtu bytes in qbuf */
+	uint32_t len;
+	uint32_t n_data;
+	int	 has_tmpl;
+	uint8_t *buf; /* cfg.enc.mtu bytes in qbuf */
 };
 
 struct exporter {
 	struct xp_config cfg;
-	int		fd;
-	uint8_t		local[16];
-	uint16_t	lport;
+	int		 fd;
+	uint8_t		 local[16];
+	uint16_t	 lport;
 	struct xp_slot	*q;
 	uint8_t		*qbuf;
-	uint32_t	q_head;		/* oldest queued datagram */
-	uint32_t	q_n;
-	uint64_t	tat_ns;		/* GCRA theoretical arrival time */
-	uint64_t	cost_ns;	/* per record; 0 = unpaced */
-	uint64_t	tau_ns;		/* burst tolerance */
-	struct xp_stats	st;
-	struct xp_enc	enc;		/* large: keep last */
+	uint32_t	 q_head; /* oldest queued datagram */
+	uint32_t	 q_n;
+	uint64_t	 tat_ns;  /* GCRA theoretical arrival time */
+	uint64_t	 cost_ns; /* per record; 0 = unpaced */
+	uint64_t	 tau_ns;  /* burst tolerance */
+	struct xp_stats	 st;
+	struct xp_enc	 enc; /* large: keep last */
 };
 
-static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 void
 xp_config_defaults(struct xp_config *cfg)
@@ -105,12 +105,11 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 }
 
 int
-xp_parse_target(const char *s, struct xp_config *cfg, char *err,
-    size_t errlen)
+xp_parse_target(const char *s, struct xp_config *cfg, char *err, size_t errlen)
 {
-	char buf[128], *at, *host, *port = NULL, *end;
-	enum xp_kind kind;
-	uint8_t addr[16];
+	char	      buf[128], *at, *host, *port = NULL, *end;
+	enum xp_kind  kind;
+	uint8_t	      addr[16];
 	unsigned long p;
 
 	if (util_strlcpy(buf, s, sizeof(buf)) >= sizeof(buf)) {
@@ -118,7 +117,8 @@ xp_parse_target(const char *s, struct xp_config *cfg, char *err,
 		return -1;
 	}
 	if ((at = strchr(buf, '@')) == NULL) {
-		seterr(err, errlen, "export target '%s': want "
+		seterr(err, errlen,
+		    "export target '%s': want "
 		    "KIND@ADDRESS[:PORT] (kind netflow5, netflow9 or ipfix)",
 		    buf);
 		return -1;
@@ -131,8 +131,10 @@ xp_parse_target(const char *s, struct xp_config *cfg, char *err,
 	else if (strcmp(buf, "ipfix") == 0)
 		kind = XP_IPFIX;
 	else {
-		seterr(err, errlen, "export kind '%s' unknown: want netflow5, "
-		    "netflow9 or ipfix", buf);
+		seterr(err, errlen,
+		    "export kind '%s' unknown: want netflow5, "
+		    "netflow9 or ipfix",
+		    buf);
 		return -1;
 	}
 	host = at + 1;
@@ -147,27 +149,35 @@ xp_parse_target(const char *s, struct xp_config *cfg, char *err,
 		if (*end == ':')
 			port = end + 1;
 		else if (*end != '\0') {
-			seterr(err, errlen, "export address: junk '%s' after "
-			    "']' (want ]:PORT)", end);
+			seterr(err, errlen,
+			    "export address: junk '%s' after "
+			    "']' (want ]:PORT)",
+			    end);
 			return -1;
 		}
 		if (addr_parse(host, addr) == -1 || addr_is_v4(addr)) {
-			seterr(err, errlen, "export address '%s' is not an IPv6 "
-			    "address", host);
+			seterr(err, errlen,
+			    "export address '%s' is not an IPv6 "
+			    "address",
+			    host);
 			return -1;
 		}
 	} else {
 		if ((port = strchr(host, ':')) != NULL) {
 			if (strchr(port + 1, ':') != NULL) {
-				seterr(err, errlen, "export address '%s': write "
-				    "IPv6 in brackets, e.g. [::1]:4739", host);
+				seterr(err, errlen,
+				    "export address '%s': write "
+				    "IPv6 in brackets, e.g. [::1]:4739",
+				    host);
 				return -1;
 			}
 			*port++ = '\0';
 		}
 		if (addr_parse(host, addr) == -1 || !addr_is_v4(addr)) {
-			seterr(err, errlen, "export address '%s' is not an IPv4 "
-			    "address (IPv6 goes in brackets)", host);
+			seterr(err, errlen,
+			    "export address '%s' is not an IPv4 "
+			    "address (IPv6 goes in brackets)",
+			    host);
 			return -1;
 		}
 	}
@@ -176,8 +186,10 @@ xp_parse_target(const char *s, struct xp_config *cfg, char *err,
 		p = strtoul(port, &end, 10);
 		if (*port < '0' || *port > '9' || *end != '\0' || errno != 0 ||
 		    p == 0 || p > 65535) {
-			seterr(err, errlen, "export port '%s' is not a number "
-			    "in 1..65535", port);
+			seterr(err, errlen,
+			    "export port '%s' is not a number "
+			    "in 1..65535",
+			    port);
 			return -1;
 		}
 	} else
@@ -191,9 +203,9 @@ xp_parse_target(const char *s, struct xp_config *cfg, char *err,
 void
 xp_format_target(const struct xp_config *cfg, char *buf, size_t len)
 {
-	char a[ADDR_STRLEN];
+	char	    a[ADDR_STRLEN];
 	const char *kind = xp_kind_name(cfg->enc.kind);
-	int v4 = addr_is_v4(cfg->addr);
+	int	    v4 = addr_is_v4(cfg->addr);
 
 	addr_fmt(cfg->addr, a);
 	snprintf(buf, len, "%s@%s%s%s:%u", kind != NULL ? kind : "?",
@@ -245,10 +257,10 @@ static void
 drain(struct exporter *ex, int block)
 {
 	struct xp_slot *s;
-	struct pollfd pfd;
-	uint64_t now, t0 = 0, waited, wmax, cost;
-	ssize_t n;
-	int retried = 0;
+	struct pollfd	pfd;
+	uint64_t	now, t0 = 0, waited, wmax, cost;
+	ssize_t		n;
+	int		retried = 0;
 
 	wmax = (uint64_t)ex->cfg.wait_max_ms * 1000000;
 	while (ex->q_n > 0) {
@@ -262,7 +274,8 @@ drain(struct exporter *ex, int block)
 				return;
 			/* Pacing waits are ours: never drop for them. */
 			ex->st.n_waits++;
-			ex->st.wait_us += (ex->tat_ns - ex->tau_ns - now) / 1000;
+			ex->st.wait_us +=
+			    (ex->tat_ns - ex->tau_ns - now) / 1000;
 			sleep_ns(ex->tat_ns - ex->tau_ns - now);
 			continue;
 		}
@@ -273,7 +286,8 @@ drain(struct exporter *ex, int block)
 			if (s->has_tmpl)
 				ex->st.n_template_sends++;
 			cost = ex->cost_ns * (s->n_data > 0 ? s->n_data : 1);
-			ex->tat_ns = (ex->tat_ns > now ? ex->tat_ns : now) + cost;
+			ex->tat_ns =
+			    (ex->tat_ns > now ? ex->tat_ns : now) + cost;
 			ex->q_head = (ex->q_head + 1) % ex->cfg.queue;
 			ex->q_n--;
 			t0 = 0;
@@ -282,7 +296,8 @@ drain(struct exporter *ex, int block)
 		}
 		if (errno == EINTR)
 			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == ENOBUFS) {
 			if (!block)
 				return;
 			if (waited >= wmax) {
@@ -327,11 +342,11 @@ drain(struct exporter *ex, int block)
 
 /* The encoder's emit callback: queue a copy, then drain. */
 static int
-xp_emit(void *arg, const uint8_t *buf, size_t len, uint32_t n_data,
-    int has_tmpl)
+xp_emit(
+    void *arg, const uint8_t *buf, size_t len, uint32_t n_data, int has_tmpl)
 {
 	struct exporter *ex = arg;
-	struct xp_slot *s;
+	struct xp_slot	*s;
 
 	if (ex->q_n == ex->cfg.queue)
 		drain(ex, ex->cfg.lossless);
@@ -353,10 +368,10 @@ xp_emit(void *arg, const uint8_t *buf, size_t len, uint32_t n_data,
 }
 
 static void
-addr_from_sa(const struct sockaddr_storage *ss, uint8_t addr[16],
-    uint16_t *port)
+addr_from_sa(
+    const struct sockaddr_storage *ss, uint8_t addr[16], uint16_t *port)
 {
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in  *sin = (const struct sockaddr_in *)ss;
 	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
 
 	if (ss->ss_family == AF_INET) {
@@ -372,13 +387,13 @@ addr_from_sa(const struct sockaddr_storage *ss, uint8_t addr[16],
 struct exporter *
 xp_new(const struct xp_config *cfg)
 {
-	struct exporter *ex;
+	struct exporter	       *ex;
 	struct sockaddr_storage ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t sl;
-	uint32_t i, burst;
-	int sndbuf, v4 = addr_is_v4(cfg->addr), save;
+	struct sockaddr_in     *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6    *sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		sl;
+	uint32_t		i, burst;
+	int			sndbuf, v4 = addr_is_v4(cfg->addr), save;
 
 	if (cfg->port == 0 || cfg->queue == 0 || cfg->queue > 65536) {
 		errno = EINVAL;
@@ -425,8 +440,8 @@ xp_new(const struct xp_config *cfg)
 	if (cfg->sndbuf > 0) {
 		/* Capped by net.core.wmem_max; a smaller buffer still works. */
 		sndbuf = cfg->sndbuf > INT32_MAX ? INT32_MAX : (int)cfg->sndbuf;
-		(void)setsockopt(ex->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
-		    sizeof(sndbuf));
+		(void)setsockopt(
+		    ex->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	}
 	/* connect(): fixes our source address and port, see xp_get_local. */
 	if (connect(ex->fd, (struct sockaddr *)&ss, sl) == -1)

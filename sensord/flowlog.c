@@ -95,93 +95,93 @@
 #include "flowlog.h"
 #include "util.h"
 
-#define MIB			(1024u * 1024u)
-#define FLOWLOG_RETRY_S		60	/* retry a suspended log */
+#define MIB (1024u * 1024u)
+#define FLOWLOG_RETRY_S 60 /* retry a suspended log */
 /*
  * Bound on one encoded line, with room for the fixed-size over-copies of
  * the encoder (<= 24 bytes): the worst case is about 1650 bytes, 770 of
  * them an interface name of 128 bytes each escaped to 6.
  */
-#define ENC_MAX			2048
-#define SEQ_MOD			10000u
+#define ENC_MAX 2048
+#define SEQ_MOD 10000u
 
 struct tcache {
-	uint64_t	sec;
-	char		txt[16];	/* <= 14 digits */
-	size_t		len;
+	uint64_t sec;
+	char	 txt[16]; /* <= 14 digits */
+	size_t	 len;
 };
 
 /* One chunk of JSON lines, one future gzip member. */
 struct chunk {
-	uint8_t		*buf;
-	size_t		 len;
-	uint32_t	 n_rec;		/* 0: a clock message, no data */
-	uint64_t	 t_first;	/* flow clock at its first record */
-	uint64_t	 min_start;
-	uint64_t	 max_end;
+	uint8_t *buf;
+	size_t	 len;
+	uint32_t n_rec;	  /* 0: a clock message, no data */
+	uint64_t t_first; /* flow clock at its first record */
+	uint64_t min_start;
+	uint64_t max_end;
 };
 
 /* One file of the catalogue. */
 struct catent {
-	char		 name[FLOWLOG_NAME_LEN];
-	uint64_t	 size;
-	int		 is_open;
+	char	 name[FLOWLOG_NAME_LEN];
+	uint64_t size;
+	int	 is_open;
 };
 
 struct flowlog {
 	struct flowlog_config cfg;
-	char		*dir;
-	int		 dirfd;
-	uint64_t	 interval_us;	/* 0: no time rotation */
-	uint64_t	 flush_us;
+	char		     *dir;
+	int		      dirfd;
+	uint64_t	      interval_us; /* 0: no time rotation */
+	uint64_t	      flush_us;
 
 	/* Caller side (the loop thread only). */
-	struct chunk	*cur;
-	uint64_t	 clock;		/* max end time or tick */
-	uint64_t	 tick_now;
-	uint64_t	 cur_open_tick;	/* tick_now at cur's first */
-	uint64_t	 cur_end;	/* cur must not hold clock >= this */
-	uint64_t	 told_bucket;	/* last bucket handed off */
-	uint64_t	 n_handed;
-	int		 lossless;
-	struct tcache	 tc[4];		/* see put_time */
-	char		**if_json;	/* quoted, escaped names */
-	size_t		*if_json_len;
-	unsigned	 n_if;
-	struct flowlog_stats cs;	/* caller-side counters */
+	struct chunk	    *cur;
+	uint64_t	     clock; /* max end time or tick */
+	uint64_t	     tick_now;
+	uint64_t	     cur_open_tick; /* tick_now at cur's first */
+	uint64_t	     cur_end;	  /* cur must not hold clock >= this */
+	uint64_t	     told_bucket; /* last bucket handed off */
+	uint64_t	     n_handed;
+	int		     lossless;
+	struct tcache	     tc[4];   /* see put_time */
+	char		   **if_json; /* quoted, escaped names */
+	size_t		    *if_json_len;
+	unsigned	     n_if;
+	struct flowlog_stats cs; /* caller-side counters */
 
 	/* Shared, under mu. */
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv_work;	/* writer: work or quit */
-	pthread_cond_t	 cv_room;	/* caller: room, chunk done */
-	struct chunk	**q;
-	unsigned	 q_cap, q_head, q_count;
-	struct chunk	**free_chunks;
-	unsigned	 n_free;
-	int		 quit;
-	int		 is_started;	/* start-up retention done */
-	uint64_t	 n_done;
-	struct flowlog_stats pub;	/* writer counters, published */
+	pthread_mutex_t	     mu;
+	pthread_cond_t	     cv_work; /* writer: work or quit */
+	pthread_cond_t	     cv_room; /* caller: room, chunk done */
+	struct chunk	   **q;
+	unsigned	     q_cap, q_head, q_count;
+	struct chunk	   **free_chunks;
+	unsigned	     n_free;
+	int		     quit;
+	int		     is_started; /* start-up retention done */
+	uint64_t	     n_done;
+	struct flowlog_stats pub; /* writer counters, published */
 
 	/* Writer side (the writer thread only after start). */
-	struct chunk	*chunks;	/* the pool */
-	unsigned	 n_chunks;
+	struct chunk		     *chunks; /* the pool */
+	unsigned		      n_chunks;
 	struct libdeflate_compressor *comp;
-	uint8_t		*obuf;
-	size_t		 obuf_cap;
-	int		 fd;		/* open file or -1 */
-	uint64_t	 fsize;
-	uint64_t	 file_bucket;
-	int		 is_susp;
-	uint64_t	 susp_bucket, susp_clock;
-	struct catent	*cat;		/* sorted by name */
-	size_t		 n_cat, cat_cap;
-	uint64_t	 cat_bytes;
-	unsigned	 next_seq;
-	struct flowlog_stats ws;	/* writer-side counters */
+	uint8_t			     *obuf;
+	size_t			      obuf_cap;
+	int			      fd; /* open file or -1 */
+	uint64_t		      fsize;
+	uint64_t		      file_bucket;
+	int			      is_susp;
+	uint64_t		      susp_bucket, susp_clock;
+	struct catent		     *cat; /* sorted by name */
+	size_t			      n_cat, cat_cap;
+	uint64_t		      cat_bytes;
+	unsigned		      next_seq;
+	struct flowlog_stats	      ws; /* writer-side counters */
 
-	pthread_t	 thr;
-	int		 has_thr;
+	pthread_t thr;
+	int	  has_thr;
 };
 
 /* ------------------------------------------------------------------ */
@@ -193,14 +193,11 @@ static const char dig2[201] =
     "34353637383940414243444546474849505152535455565758596061626364656667"
     "6869707172737475767778798081828384858687888990919293949596979899";
 
-static const uint64_t pow10[20] = {
-	1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
-	10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
-	100000000000ULL, 1000000000000ULL, 10000000000000ULL,
-	100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
-	100000000000000000ULL, 1000000000000000000ULL,
-	10000000000000000000ULL
-};
+static const uint64_t pow10[20] = {1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL,
+    100000ULL, 1000000ULL, 10000000ULL, 100000000ULL, 1000000000ULL,
+    10000000000ULL, 100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+    100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+    100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL};
 
 /*
  * Decimal digits written straight into place, two per division: count
@@ -211,7 +208,7 @@ put_u64(char *p, uint64_t v)
 {
 	/* Digits from the bit length: log10(2) ~ 1233 / 4096. */
 	unsigned n = (unsigned)((64 - __builtin_clzll(v | 1)) * 1233) >> 12;
-	char *q;
+	char	*q;
 
 	n += v >= pow10[n];
 	if (n == 0)
@@ -239,8 +236,8 @@ put_u64(char *p, uint64_t v)
 static char *
 put_time(struct tcache *tc, char *p, uint64_t us)
 {
-	uint64_t sec = us / 1000000;
-	unsigned f = (unsigned)(us % 1000000);
+	uint64_t       sec = us / 1000000;
+	unsigned       f = (unsigned)(us % 1000000);
 	struct tcache *e = &tc[sec & 3];
 
 	if (e->len == 0 || e->sec != sec) {
@@ -257,7 +254,7 @@ put_time(struct tcache *tc, char *p, uint64_t us)
 }
 
 /* "0".."255" padded to 4 bytes, length in the last byte. */
-static char octets[256][4];
+static char	      octets[256][4];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -275,9 +272,9 @@ octets_init(void)
 static char *
 put_addr(char *p, const uint8_t a[16])
 {
-	char buf[ADDR_STRLEN];
+	char   buf[ADDR_STRLEN];
 	size_t n;
-	int i;
+	int    i;
 
 	*p++ = '"';
 	if (addr_is_v4(a)) {
@@ -303,22 +300,22 @@ static size_t
 utf8_seq(const uint8_t *s, size_t n)
 {
 	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
-	size_t need, i;
+	size_t	need, i;
 
 	if (c >= 0xc2 && c <= 0xdf)
 		need = 1;
 	else if (c >= 0xe0 && c <= 0xef) {
 		need = 2;
 		if (c == 0xe0)
-			lo = 0xa0;	/* no overlong forms */
+			lo = 0xa0; /* no overlong forms */
 		else if (c == 0xed)
-			hi = 0x9f;	/* no surrogates */
+			hi = 0x9f; /* no surrogates */
 	} else if (c >= 0xf0 && c <= 0xf4) {
 		need = 3;
 		if (c == 0xf0)
 			lo = 0x90;
 		else if (c == 0xf4)
-			hi = 0x8f;	/* <= U+10FFFF */
+			hi = 0x8f; /* <= U+10FFFF */
 	} else
 		return 0;
 	if (n < need + 1 || s[1] < lo || s[1] > hi)
@@ -337,7 +334,7 @@ static char *
 put_str_slow(char *p, const uint8_t *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i = 0, k;
+	size_t		  i = 0, k;
 
 	*p++ = '"';
 	while (i < n) {
@@ -389,24 +386,26 @@ put_str_slow(char *p, const uint8_t *s, size_t n)
  * ASCII nearly always.  The whole array is copied (a constant-size copy is
  * a few stores; ENC_MAX leaves room) and p advances by the string's length.
  */
-#define PUT_FIXSTR(p, arr) do {						\
-	size_t n_ = strnlen((arr), sizeof(arr)), i_;			\
-									\
-	for (i_ = 0; i_ < n_; i_++) {					\
-		uint8_t c_ = (uint8_t)(arr)[i_];			\
-									\
-		if (c_ < 0x20 || c_ >= 0x7f || c_ == '"' || c_ == '\\')	\
-			break;						\
-	}								\
-	if (i_ < n_)							\
-		(p) = put_str_slow((p), (const uint8_t *)(arr), n_);	\
-	else {								\
-		*(p)++ = '"';						\
-		memcpy((p), (arr), sizeof(arr));			\
-		(p) += n_;						\
-		*(p)++ = '"';						\
-	}								\
-} while (0)
+#define PUT_FIXSTR(p, arr) \
+	do { \
+		size_t n_ = strnlen((arr), sizeof(arr)), i_; \
+\
+		for (i_ = 0; i_ < n_; i_++) { \
+			uint8_t c_ = (uint8_t)(arr)[i_]; \
+\
+			if (c_ < 0x20 || c_ >= 0x7f || c_ == '"' || \
+			    c_ == '\\') \
+				break; \
+		} \
+		if (i_ < n_) \
+			(p) = put_str_slow((p), (const uint8_t *)(arr), n_); \
+		else { \
+			*(p)++ = '"'; \
+			memcpy((p), (arr), sizeof(arr)); \
+			(p) += n_; \
+			*(p)++ = '"'; \
+		} \
+	} while (0)
 
 /* TCP flag letters by flag byte, quoted, length in the last byte. */
 static char flagstr[256][12];
@@ -415,7 +414,7 @@ static void
 flagstr_init(void)
 {
 	unsigned i;
-	size_t n;
+	size_t	 n;
 
 	for (i = 0; i < 256; i++) {
 		flagstr[i][0] = '"';
@@ -439,7 +438,7 @@ static char reasons[END__COUNT + 1][12];
 static void
 tables_init(void)
 {
-	unsigned i;
+	unsigned    i;
 	const char *n;
 
 	octets_init();
@@ -451,10 +450,11 @@ tables_init(void)
 	}
 }
 
-#define PUT_LIT(p, s) do {						\
-	memcpy((p), (s), sizeof(s) - 1);				\
-	(p) += sizeof(s) - 1;						\
-} while (0)
+#define PUT_LIT(p, s) \
+	do { \
+		memcpy((p), (s), sizeof(s) - 1); \
+		(p) += sizeof(s) - 1; \
+	} while (0)
 
 /* Encode one record and its newline at p; returns the end.  <= ENC_MAX. */
 static char *
@@ -554,11 +554,11 @@ void
 flowlog_name_fmt(uint64_t t_s, unsigned seq, char buf[FLOWLOG_NAME_LEN])
 {
 	struct tm tm;
-	time_t t;
-	char *p = buf;
-	unsigned y;
+	time_t	  t;
+	char	 *p = buf;
+	unsigned  y;
 
-	if (t_s > 253402300799ULL)	/* 9999-12-31T23:59:59Z */
+	if (t_s > 253402300799ULL) /* 9999-12-31T23:59:59Z */
 		t_s = 253402300799ULL;
 	t = (time_t)t_s;
 	gmtime_r(&t, &tm);
@@ -598,7 +598,7 @@ int
 flowlog_name_parse(const char *name, uint64_t *t_s, unsigned *seq)
 {
 	unsigned y, mo, d, h, mi, s;
-	int64_t days;
+	int64_t	 days;
 
 	/* flows-YYYYmmddTHHMMSSZ-NNNN.jsonl.gz */
 	if (strnlen(name, FLOWLOG_NAME_LEN) != FLOWLOG_NAME_LEN - 1 ||
@@ -608,8 +608,8 @@ flowlog_name_parse(const char *name, uint64_t *t_s, unsigned *seq)
 		return -1;
 	if (parse_digits(name + 6, 4, &y) || parse_digits(name + 10, 2, &mo) ||
 	    parse_digits(name + 12, 2, &d) || parse_digits(name + 15, 2, &h) ||
-	    parse_digits(name + 17, 2, &mi) ||
-	    parse_digits(name + 19, 2, &s) || parse_digits(name + 23, 4, seq))
+	    parse_digits(name + 17, 2, &mi) || parse_digits(name + 19, 2, &s) ||
+	    parse_digits(name + 23, 4, seq))
 		return -1;
 	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
 	    mi > 59 || s > 60)
@@ -641,11 +641,11 @@ member_hdr(uint8_t *h, const struct flowlog_member *m)
 {
 	h[0] = 0x1f;
 	h[1] = 0x8b;
-	h[2] = 8;		/* CM = deflate */
-	h[3] = 0x04;		/* FLG = FEXTRA */
-	le32(h + 4, 0);		/* MTIME: none */
-	h[8] = 0;		/* XFL */
-	h[9] = 3;		/* OS = Unix */
+	h[2] = 8;	/* CM = deflate */
+	h[3] = 0x04;	/* FLG = FEXTRA */
+	le32(h + 4, 0); /* MTIME: none */
+	h[8] = 0;	/* XFL */
+	h[9] = 3;	/* OS = Unix */
 	h[10] = 4 + FLOWLOG_SF_LEN;
 	h[11] = 0;
 	h[12] = 'S';
@@ -662,8 +662,8 @@ int
 flowlog_member_parse(const uint8_t *buf, size_t len, struct flowlog_member *m)
 {
 	struct cur c;
-	uint8_t flg;
-	uint64_t lo;
+	uint8_t	   flg;
+	uint64_t   lo;
 
 	cur_init(&c, buf, len);
 	if (cur_u8(&c) != 0x1f || cur_u8(&c) != 0x8b || !cur_ok(&c))
@@ -671,7 +671,7 @@ flowlog_member_parse(const uint8_t *buf, size_t len, struct flowlog_member *m)
 	if (cur_u8(&c) != 8 || !cur_ok(&c))
 		return -1;
 	flg = cur_u8(&c);
-	cur_skip(&c, 6);		/* MTIME XFL OS */
+	cur_skip(&c, 6); /* MTIME XFL OS */
 	if (!(flg & 0x04) || cur_le16(&c) != 4 + FLOWLOG_SF_LEN ||
 	    cur_u8(&c) != 'S' || cur_u8(&c) != 'F' ||
 	    cur_le16(&c) != FLOWLOG_SF_LEN)
@@ -694,8 +694,8 @@ flowlog_member_parse(const uint8_t *buf, size_t len, struct flowlog_member *m)
 static int
 catent_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct catent *)a)->name,
-	    ((const struct catent *)b)->name);
+	return strcmp(
+	    ((const struct catent *)a)->name, ((const struct catent *)b)->name);
 }
 
 static int
@@ -704,7 +704,7 @@ cat_insert(struct flowlog *fl, const char *name, uint64_t size, int is_open)
 	size_t i;
 
 	if (fl->n_cat == fl->cat_cap) {
-		size_t ncap = fl->cat_cap ? fl->cat_cap * 2 : 64;
+		size_t	       ncap = fl->cat_cap ? fl->cat_cap * 2 : 64;
 		struct catent *n = realloc(fl->cat, ncap * sizeof(*n));
 
 		if (n == NULL)
@@ -716,8 +716,8 @@ cat_insert(struct flowlog *fl, const char *name, uint64_t size, int is_open)
 	for (i = fl->n_cat; i > 0; i--)
 		if (strcmp(fl->cat[i - 1].name, name) < 0)
 			break;
-	memmove(&fl->cat[i + 1], &fl->cat[i],
-	    (fl->n_cat - i) * sizeof(*fl->cat));
+	memmove(
+	    &fl->cat[i + 1], &fl->cat[i], (fl->n_cat - i) * sizeof(*fl->cat));
 	util_strlcpy(fl->cat[i].name, name, sizeof(fl->cat[i].name));
 	fl->cat[i].size = size;
 	fl->cat[i].is_open = is_open;
@@ -762,12 +762,12 @@ static void
 retention(struct flowlog *fl, uint64_t need)
 {
 	size_t i = 0;
-	int deleted = 0;
+	int    deleted = 0;
 
 	if (fl->cfg.retention_bytes == 0)
 		return;
-	while (fl->cat_bytes + need > fl->cfg.retention_bytes &&
-	    i < fl->n_cat) {
+	while (
+	    fl->cat_bytes + need > fl->cfg.retention_bytes && i < fl->n_cat) {
 		if (fl->cat[i].is_open) {
 			i++;
 			continue;
@@ -794,12 +794,12 @@ retention(struct flowlog *fl, uint64_t need)
 static uint64_t
 repair_file(struct flowlog *fl, const char *name, uint64_t size)
 {
-	static const uint8_t ours[4] = { 0x1f, 0x8b, 8, 0x04 };
-	uint8_t h[FLOWLOG_HDR_LEN];
+	static const uint8_t  ours[4] = {0x1f, 0x8b, 8, 0x04};
+	uint8_t		      h[FLOWLOG_HDR_LEN];
 	struct flowlog_member m;
-	uint64_t off = 0, max_iter;
-	ssize_t n;
-	int fd, r;
+	uint64_t	      off = 0, max_iter;
+	ssize_t		      n;
+	int		      fd, r;
 
 	fd = openat(fl->dirfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
@@ -810,11 +810,12 @@ repair_file(struct flowlog *fl, const char *name, uint64_t size)
 		if (n <= 0)
 			break;
 		r = flowlog_member_parse(h, (size_t)n, &m);
-		if (r != 1 && off == 0 && !((size_t)n < sizeof(h) &&
-		    memcmp(h, ours, (size_t)n < 4 ? (size_t)n : 4) == 0))
-			goto out;	/* not ours: leave it alone */
+		if (r != 1 && off == 0 &&
+		    !((size_t)n < sizeof(h) &&
+			memcmp(h, ours, (size_t)n < 4 ? (size_t)n : 4) == 0))
+			goto out; /* not ours: leave it alone */
 		if (r != 1 || off + m.size > size)
-			break;		/* cut member, or junk after */
+			break; /* cut member, or junk after */
 		off += m.size;
 	}
 	if (off < size) {
@@ -837,7 +838,7 @@ out:
  * are coarse, so two files can share one).  Empty files (created, never
  * written) are removed.  The sequence number continues from the newest.
  */
-#define REPAIR_WINDOW_S	2
+#define REPAIR_WINDOW_S 2
 
 static int
 newer(const struct timespec *a, const char *an, const struct timespec *b,
@@ -853,15 +854,15 @@ newer(const struct timespec *a, const char *an, const struct timespec *b,
 static int
 scan_dir(struct flowlog *fl)
 {
-	DIR *d;
-	struct dirent *de;
-	struct stat st;
-	uint64_t t_s, nsz;
-	unsigned seq, newest_seq = 0;
-	int fd, has_newest = 0;
-	struct timespec newest = { 0, 0 };
-	char newest_name[FLOWLOG_NAME_LEN] = "";
-	size_t i;
+	DIR	       *d;
+	struct dirent  *de;
+	struct stat	st;
+	uint64_t	t_s, nsz;
+	unsigned	seq, newest_seq = 0;
+	int		fd, has_newest = 0;
+	struct timespec newest = {0, 0};
+	char		newest_name[FLOWLOG_NAME_LEN] = "";
+	size_t		i;
 
 	if ((fd = dup(fl->dirfd)) < 0)
 		return -1;
@@ -873,8 +874,9 @@ scan_dir(struct flowlog *fl)
 	while ((de = readdir(d)) != NULL) {
 		if (flowlog_name_parse(de->d_name, &t_s, &seq) != 0)
 			continue;
-		if (fstatat(fl->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW)
-		    != 0 || !S_ISREG(st.st_mode))
+		if (fstatat(fl->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) !=
+			0 ||
+		    !S_ISREG(st.st_mode))
 			continue;
 		if (st.st_size == 0) {
 			(void)unlinkat(fl->dirfd, de->d_name, 0);
@@ -882,13 +884,13 @@ scan_dir(struct flowlog *fl)
 		}
 		if (cat_insert(fl, de->d_name, (uint64_t)st.st_size, 0) != 0)
 			goto fail;
-		if (!has_newest || newer(&st.st_mtim, de->d_name, &newest,
-		    newest_name)) {
+		if (!has_newest ||
+		    newer(&st.st_mtim, de->d_name, &newest, newest_name)) {
 			has_newest = 1;
 			newest = st.st_mtim;
 			newest_seq = seq;
-			util_strlcpy(newest_name, de->d_name,
-			    sizeof(newest_name));
+			util_strlcpy(
+			    newest_name, de->d_name, sizeof(newest_name));
 		}
 	}
 	closedir(d);
@@ -899,7 +901,7 @@ scan_dir(struct flowlog *fl)
 	i = 0;
 	while (i < fl->n_cat) {
 		if (fstatat(fl->dirfd, fl->cat[i].name, &st,
-		    AT_SYMLINK_NOFOLLOW) != 0 ||
+			AT_SYMLINK_NOFOLLOW) != 0 ||
 		    st.st_mtim.tv_sec + REPAIR_WINDOW_S < newest.tv_sec) {
 			i++;
 			continue;
@@ -985,15 +987,15 @@ close_file(struct flowlog *fl)
 static int
 open_file(struct flowlog *fl, uint64_t t_us)
 {
-	char name[FLOWLOG_NAME_LEN];
+	char	 name[FLOWLOG_NAME_LEN];
 	unsigned tries;
-	int fd = -1;
+	int	 fd = -1;
 
 	for (tries = 0; tries < SEQ_MOD; tries++) {
 		flowlog_name_fmt(t_us / 1000000, fl->next_seq, name);
 		fl->next_seq = (fl->next_seq + 1) % SEQ_MOD;
-		fd = openat(fl->dirfd, name, O_WRONLY | O_CREAT | O_EXCL |
-		    O_CLOEXEC | O_NOFOLLOW, 0640);
+		fd = openat(fl->dirfd, name,
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
 		if (fd >= 0 || errno != EEXIST)
 			break;
 	}
@@ -1027,7 +1029,7 @@ static size_t
 compress_chunk(struct flowlog *fl, const struct chunk *c)
 {
 	struct flowlog_member m;
-	size_t n;
+	size_t		      n;
 
 	n = libdeflate_deflate_compress(fl->comp, c->buf, c->len,
 	    fl->obuf + FLOWLOG_HDR_LEN, fl->obuf_cap - FLOWLOG_HDR_LEN - 8);
@@ -1046,18 +1048,19 @@ compress_chunk(struct flowlog *fl, const struct chunk *c)
 static void
 process_chunk(struct flowlog *fl, const struct chunk *c)
 {
-	uint64_t b = bucket_of(fl, c->t_first);
+	uint64_t       b = bucket_of(fl, c->t_first);
 	struct catent *ce;
-	size_t mlen;
+	size_t	       mlen;
 
 	/* Rotation by time, and the end of a suspension. */
 	if (fl->fd >= 0 && fl->interval_us && b != fl->file_bucket)
 		close_file(fl);
-	if (fl->is_susp && ((fl->interval_us && b != fl->susp_bucket) ||
-	    c->t_first >= fl->susp_clock + FLOWLOG_RETRY_S * 1000000ULL))
+	if (fl->is_susp &&
+	    ((fl->interval_us && b != fl->susp_bucket) ||
+		c->t_first >= fl->susp_clock + FLOWLOG_RETRY_S * 1000000ULL))
 		fl->is_susp = 0;
 	if (c->n_rec == 0)
-		return;		/* a clock message */
+		return; /* a clock message */
 	if (fl->is_susp) {
 		fl->ws.n_lost += c->n_rec;
 		return;
@@ -1111,7 +1114,7 @@ static void *
 writer_main(void *arg)
 {
 	struct flowlog *fl = arg;
-	struct chunk *c;
+	struct chunk   *c;
 
 	(void)pthread_setname_np(pthread_self(), "flowlog");
 	/* The catalogue may hold more than the cap (a lowered cap). */
@@ -1124,7 +1127,7 @@ writer_main(void *arg)
 		while (fl->q_count == 0 && !fl->quit)
 			pthread_cond_wait(&fl->cv_work, &fl->mu);
 		if (fl->q_count == 0)
-			break;		/* quit, and drained */
+			break; /* quit, and drained */
 		c = fl->q[fl->q_head];
 		fl->q_head = (fl->q_head + 1) % fl->q_cap;
 		fl->q_count--;
@@ -1195,20 +1198,21 @@ static void
 cur_start(struct flowlog *fl)
 {
 	struct chunk *c = fl->cur;
-	uint64_t b;
+	uint64_t      b;
 
 	c->t_first = fl->clock;
 	fl->cur_open_tick = fl->tick_now;
 	b = bucket_of(fl, fl->clock);
-	fl->cur_end = fl->interval_us && b < UINT64_MAX / fl->interval_us - 1 ?
-	    (b + 1) * fl->interval_us : UINT64_MAX;
+	fl->cur_end = fl->interval_us && b < UINT64_MAX / fl->interval_us - 1
+	    ? (b + 1) * fl->interval_us
+	    : UINT64_MAX;
 }
 
 void
 flowlog_write(struct flowlog *fl, const struct convrec *cr)
 {
 	struct chunk *c;
-	char *p;
+	char	     *p;
 
 	if (cr->reason == END_NONE) {
 		fl->cs.n_ignored++;
@@ -1218,8 +1222,9 @@ flowlog_write(struct flowlog *fl, const struct convrec *cr)
 	if (cr->end_us > fl->clock)
 		fl->clock = cr->end_us;
 	c = fl->cur;
-	if (c->n_rec > 0 && (fl->clock >= fl->cur_end ||
-	    fl->cfg.chunk_size - c->len < ENC_MAX)) {
+	if (c->n_rec > 0 &&
+	    (fl->clock >= fl->cur_end ||
+		fl->cfg.chunk_size - c->len < ENC_MAX)) {
 		if (fl->clock >= fl->cur_end)
 			fl->cs.n_flushes++;
 		handoff(fl, 0);
@@ -1245,8 +1250,9 @@ flowlog_tick(struct flowlog *fl, uint64_t now_us)
 	fl->tick_now = now_us;
 	if (now_us > fl->clock)
 		fl->clock = now_us;
-	if (fl->cur->n_rec > 0 && (fl->clock >= fl->cur_end ||
-	    now_us >= fl->cur_open_tick + fl->flush_us)) {
+	if (fl->cur->n_rec > 0 &&
+	    (fl->clock >= fl->cur_end ||
+		now_us >= fl->cur_open_tick + fl->flush_us)) {
 		fl->cs.n_flushes++;
 		handoff(fl, 0);
 	}
@@ -1286,14 +1292,14 @@ int
 flowlog_set_iface(struct flowlog *fl, unsigned idx, const char *name)
 {
 	size_t n;
-	char *s;
+	char  *s;
 
 	if (idx > UINT8_MAX || name == NULL) {
 		errno = EINVAL;
 		return -1;
 	}
 	if (idx >= fl->n_if) {
-		char **nj = calloc(idx + 1, sizeof(*nj));
+		char  **nj = calloc(idx + 1, sizeof(*nj));
 		size_t *nl = calloc(idx + 1, sizeof(*nl));
 
 		if (nj == NULL || nl == NULL) {
@@ -1314,8 +1320,8 @@ flowlog_set_iface(struct flowlog *fl, unsigned idx, const char *name)
 	n = strnlen(name, FLOWLOG_IFACE_MAX);
 	if ((s = malloc(6 * n + 3)) == NULL)
 		return -1;
-	fl->if_json_len[idx] = (size_t)(put_str_slow(s, (const uint8_t *)name,
-	    n) - s);
+	fl->if_json_len[idx] =
+	    (size_t)(put_str_slow(s, (const uint8_t *)name, n) - s);
 	free(fl->if_json[idx]);
 	fl->if_json[idx] = s;
 	return 0;
@@ -1362,7 +1368,7 @@ mkdirs(const char *path)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	for (p = buf + 1; ; p++) {
+	for (p = buf + 1;; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
 		c = *p;
@@ -1411,9 +1417,9 @@ struct flowlog *
 flowlog_open(const struct flowlog_config *cfg)
 {
 	struct flowlog *fl;
-	sigset_t all, old;
-	unsigned i;
-	int e;
+	sigset_t	all, old;
+	unsigned	i;
+	int		e;
 
 	if (cfg->dir == NULL || cfg->dir[0] == '\0' || cfg->level < 0 ||
 	    cfg->level > 12 || cfg->chunk_size < 4096 ||
@@ -1421,7 +1427,7 @@ flowlog_open(const struct flowlog_config *cfg)
 	    cfg->queue_chunks > 1024 || cfg->file_size < 2 * cfg->chunk_size ||
 	    cfg->flush_interval_s < 1 ||
 	    (cfg->retention_bytes != 0 &&
-	    cfg->retention_bytes < cfg->file_size)) {
+		cfg->retention_bytes < cfg->file_size)) {
 		errno = EINVAL;
 		return NULL;
 	}

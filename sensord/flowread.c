@@ -36,40 +36,40 @@
 #include "cursor.h"
 #include "flowread.h"
 
-#define IBUF_SIZE	(64 * 1024)
-#define OBUF_SIZE	(64 * 1024)
+#define IBUF_SIZE (64 * 1024)
+#define OBUF_SIZE (64 * 1024)
 
 struct fr_src {
-	char		*path;		/* NULL for an fd source */
-	char		*name;		/* for reports */
-	int		 fd;
+	char *path; /* NULL for an fd source */
+	char *name; /* for reports */
+	int   fd;
 };
 
 struct flowread {
 	struct flowread_filter flt;
-	flowread_problem_fn fn;
-	void		*arg;
+	flowread_problem_fn    fn;
+	void		      *arg;
 
-	struct fr_src	*src;
-	size_t		 n_src, cap_src, next_src;
+	struct fr_src *src;
+	size_t	       n_src, cap_src, next_src;
 
 	/* The current file. */
-	int		 is_open;
-	int		 fd;
-	const char	*name;
-	uint64_t	 fsize;		/* 0: unknown (not regular) */
-	uint64_t	 foff;		/* file offset of ibuf[ilen] */
-	int		 in_member;
-	int		 is_done;	/* no more output from this file */
-	int		 is_cut;	/* ended inside a member */
-	int		 is_skipping;	/* inside an overlong line */
-	uint64_t	 lineno;
-	z_stream	 zs;
-	int		 has_zs;
-	uint8_t		 ibuf[IBUF_SIZE];
-	size_t		 ipos, ilen;
-	uint8_t		 obuf[OBUF_SIZE];
-	size_t		 opos, olen;
+	int	    is_open;
+	int	    fd;
+	const char *name;
+	uint64_t    fsize; /* 0: unknown (not regular) */
+	uint64_t    foff;  /* file offset of ibuf[ilen] */
+	int	    in_member;
+	int	    is_done;	 /* no more output from this file */
+	int	    is_cut;	 /* ended inside a member */
+	int	    is_skipping; /* inside an overlong line */
+	uint64_t    lineno;
+	z_stream    zs;
+	int	    has_zs;
+	uint8_t	    ibuf[IBUF_SIZE];
+	size_t	    ipos, ilen;
+	uint8_t	    obuf[OBUF_SIZE];
+	size_t	    opos, olen;
 
 	struct flowread_stats st;
 };
@@ -88,57 +88,78 @@ problem(struct flowread *fr, uint64_t line, const char *what)
 enum fkind { F_U64, F_TIME, F_ADDR, F_FLAGS, F_STR, F_BOOL, F_REASON };
 
 enum fkey {
-	K_CONV_ID, K_SEQ, K_START, K_END, K_PROTO, K_SRC, K_SPORT, K_DST,
-	K_DPORT, K_SRC_PKTS, K_SRC_BYTES, K_DST_PKTS, K_DST_BYTES,
-	K_SRC_FLAGS, K_DST_FLAGS, K_STATE, K_HISTORY, K_END_REASON, K_FINAL,
-	K_VLAN, K_IFACE, K_SRC_FIRST, K_SRC_LAST, K_DST_FIRST, K_DST_LAST,
+	K_CONV_ID,
+	K_SEQ,
+	K_START,
+	K_END,
+	K_PROTO,
+	K_SRC,
+	K_SPORT,
+	K_DST,
+	K_DPORT,
+	K_SRC_PKTS,
+	K_SRC_BYTES,
+	K_DST_PKTS,
+	K_DST_BYTES,
+	K_SRC_FLAGS,
+	K_DST_FLAGS,
+	K_STATE,
+	K_HISTORY,
+	K_END_REASON,
+	K_FINAL,
+	K_VLAN,
+	K_IFACE,
+	K_SRC_FIRST,
+	K_SRC_LAST,
+	K_DST_FIRST,
+	K_DST_LAST,
 	K__COUNT
 };
 
 static const struct fdef {
-	const char	*name;
-	enum fkind	 kind;
-	uint64_t	 max;		/* F_U64: value; F_STR: bytes */
-	int		 is_required;
+	const char *name;
+	enum fkind  kind;
+	uint64_t    max; /* F_U64: value; F_STR: bytes */
+	int	    is_required;
 } fdefs[K__COUNT] = {
-	[K_CONV_ID] = { "conv_id", F_U64, UINT64_MAX, 1 },
-	[K_SEQ] = { "seq", F_U64, UINT32_MAX, 1 },
-	[K_START] = { "start", F_TIME, 0, 1 },
-	[K_END] = { "end", F_TIME, 0, 1 },
-	[K_PROTO] = { "proto", F_U64, UINT8_MAX, 1 },
-	[K_SRC] = { "src", F_ADDR, 0, 1 },
-	[K_SPORT] = { "sport", F_U64, UINT16_MAX, 1 },
-	[K_DST] = { "dst", F_ADDR, 0, 1 },
-	[K_DPORT] = { "dport", F_U64, UINT16_MAX, 1 },
-	[K_SRC_PKTS] = { "src_pkts", F_U64, UINT64_MAX, 1 },
-	[K_SRC_BYTES] = { "src_bytes", F_U64, UINT64_MAX, 1 },
-	[K_DST_PKTS] = { "dst_pkts", F_U64, UINT64_MAX, 1 },
-	[K_DST_BYTES] = { "dst_bytes", F_U64, UINT64_MAX, 1 },
-	[K_SRC_FLAGS] = { "src_flags", F_FLAGS, 0, 1 },
-	[K_DST_FLAGS] = { "dst_flags", F_FLAGS, 0, 1 },
-	[K_STATE] = { "state", F_STR, CONV_STATE_MAX - 1, 1 },
-	[K_HISTORY] = { "history", F_STR, CONV_HISTORY_MAX - 1, 1 },
-	[K_END_REASON] = { "end_reason", F_REASON, 0, 1 },
-	[K_FINAL] = { "final", F_BOOL, 0, 1 },
-	[K_VLAN] = { "vlan", F_U64, UINT16_MAX, 1 },
-	[K_IFACE] = { "iface", F_STR, FLOWLOG_IFACE_MAX, 1 },
-	[K_SRC_FIRST] = { "src_first", F_TIME, 0, 0 },
-	[K_SRC_LAST] = { "src_last", F_TIME, 0, 0 },
-	[K_DST_FIRST] = { "dst_first", F_TIME, 0, 0 },
-	[K_DST_LAST] = { "dst_last", F_TIME, 0, 0 },
+    [K_CONV_ID] = {"conv_id", F_U64, UINT64_MAX, 1},
+    [K_SEQ] = {"seq", F_U64, UINT32_MAX, 1},
+    [K_START] = {"start", F_TIME, 0, 1},
+    [K_END] = {"end", F_TIME, 0, 1},
+    [K_PROTO] = {"proto", F_U64, UINT8_MAX, 1},
+    [K_SRC] = {"src", F_ADDR, 0, 1},
+    [K_SPORT] = {"sport", F_U64, UINT16_MAX, 1},
+    [K_DST] = {"dst", F_ADDR, 0, 1},
+    [K_DPORT] = {"dport", F_U64, UINT16_MAX, 1},
+    [K_SRC_PKTS] = {"src_pkts", F_U64, UINT64_MAX, 1},
+    [K_SRC_BYTES] = {"src_bytes", F_U64, UINT64_MAX, 1},
+    [K_DST_PKTS] = {"dst_pkts", F_U64, UINT64_MAX, 1},
+    [K_DST_BYTES] = {"dst_bytes", F_U64, UINT64_MAX, 1},
+    [K_SRC_FLAGS] = {"src_flags", F_FLAGS, 0, 1},
+    [K_DST_FLAGS] = {"dst_flags", F_FLAGS, 0, 1},
+    [K_STATE] = {"state", F_STR, CONV_STATE_MAX - 1, 1},
+    [K_HISTORY] = {"history", F_STR, CONV_HISTORY_MAX - 1, 1},
+    [K_END_REASON] = {"end_reason", F_REASON, 0, 1},
+    [K_FINAL] = {"final", F_BOOL, 0, 1},
+    [K_VLAN] = {"vlan", F_U64, UINT16_MAX, 1},
+    [K_IFACE] = {"iface", F_STR, FLOWLOG_IFACE_MAX, 1},
+    [K_SRC_FIRST] = {"src_first", F_TIME, 0, 0},
+    [K_SRC_LAST] = {"src_last", F_TIME, 0, 0},
+    [K_DST_FIRST] = {"dst_first", F_TIME, 0, 0},
+    [K_DST_LAST] = {"dst_last", F_TIME, 0, 0},
 };
 
 /* A parsed JSON value. */
 struct jval {
 	enum { J_NUM, J_STR, J_TRUE, J_FALSE, J_NULL } type;
 	/* J_NUM */
-	uint64_t	ip;		/* integer part */
-	uint32_t	frac_us;	/* first six fraction digits */
-	int		is_neg, has_frac, has_exp, is_big;
+	uint64_t ip;	  /* integer part */
+	uint32_t frac_us; /* first six fraction digits */
+	int	 is_neg, has_frac, has_exp, is_big;
 	/* J_STR: decoded bytes (NUL added, may hold NUL) */
-	uint8_t		s[FLOWLOG_IFACE_MAX + 1];
-	size_t		slen;
-	int		is_long;	/* did not fit s */
+	uint8_t s[FLOWLOG_IFACE_MAX + 1];
+	size_t	slen;
+	int	is_long; /* did not fit s */
 };
 
 static void
@@ -146,8 +167,8 @@ skip_ws(struct cur *c)
 {
 	uint8_t b;
 
-	while (cur_left(c) > 0 && ((b = cur_peek_u8(c, 0)) == ' ' ||
-	    b == '\t' || b == '\r'))
+	while (cur_left(c) > 0 &&
+	    ((b = cur_peek_u8(c, 0)) == ' ' || b == '\t' || b == '\r'))
 		cur_skip(c, 1);
 }
 
@@ -191,7 +212,7 @@ static int
 parse_string(struct cur *c, struct jval *v)
 {
 	unsigned u, lo;
-	uint8_t b;
+	uint8_t	 b;
 
 	v->type = J_STR;
 	v->slen = 0;
@@ -233,7 +254,7 @@ parse_string(struct cur *c, struct jval *v)
 			if (get_u4(c, &u) != 0)
 				return -1;
 			if (u < 0x100) {
-				sput(v, (uint8_t)u);	/* byte, see top */
+				sput(v, (uint8_t)u); /* byte, see top */
 				break;
 			}
 			if (u >= 0xdc00 && u <= 0xdfff)
@@ -267,7 +288,7 @@ parse_string(struct cur *c, struct jval *v)
 static int
 parse_number(struct cur *c, struct jval *v)
 {
-	uint8_t b;
+	uint8_t	 b;
 	unsigned nd = 0, nf = 0;
 
 	v->type = J_NUM;
@@ -280,7 +301,7 @@ parse_number(struct cur *c, struct jval *v)
 	}
 	while (cur_left(c) > 0 && (b = cur_peek_u8(c, 0)) >= '0' && b <= '9') {
 		if (nd == 1 && v->ip == 0)
-			return -1;	/* leading zero */
+			return -1; /* leading zero */
 		if (v->ip > (UINT64_MAX - (b - '0')) / 10)
 			v->is_big = 1;
 		else
@@ -293,8 +314,8 @@ parse_number(struct cur *c, struct jval *v)
 	if (cur_peek_u8(c, 0) == '.') {
 		cur_skip(c, 1);
 		v->has_frac = 1;
-		while (cur_left(c) > 0 &&
-		    (b = cur_peek_u8(c, 0)) >= '0' && b <= '9') {
+		while (cur_left(c) > 0 && (b = cur_peek_u8(c, 0)) >= '0' &&
+		    b <= '9') {
 			if (nf < 6)
 				v->frac_us = v->frac_us * 10 + (b - '0');
 			nf++;
@@ -311,8 +332,8 @@ parse_number(struct cur *c, struct jval *v)
 		if ((b = cur_peek_u8(c, 0)) == '+' || b == '-')
 			cur_skip(c, 1);
 		nd = 0;
-		while (cur_left(c) > 0 &&
-		    (b = cur_peek_u8(c, 0)) >= '0' && b <= '9') {
+		while (cur_left(c) > 0 && (b = cur_peek_u8(c, 0)) >= '0' &&
+		    b <= '9') {
 			nd++;
 			cur_skip(c, 1);
 		}
@@ -325,7 +346,7 @@ parse_number(struct cur *c, struct jval *v)
 static int
 parse_lit(struct cur *c, const char *lit)
 {
-	size_t n = strlen(lit);
+	size_t	       n = strlen(lit);
 	const uint8_t *p = cur_take(c, n);
 
 	return p != NULL && memcmp(p, lit, n) == 0 ? 0 : -1;
@@ -356,13 +377,12 @@ static int
 flags_parse(const struct jval *v, uint8_t *flags)
 {
 	static const char letters[] = "CEUAPRSF";
-	const char *l;
-	size_t i;
+	const char	 *l;
+	size_t		  i;
 
 	*flags = 0;
 	for (i = 0; i < v->slen; i++) {
-		if (v->s[i] == '\0' ||
-		    (l = strchr(letters, v->s[i])) == NULL)
+		if (v->s[i] == '\0' || (l = strchr(letters, v->s[i])) == NULL)
 			return -1;
 		*flags |= (uint8_t)(0x80u >> (l - letters));
 	}
@@ -374,9 +394,9 @@ static const char *
 field_set(struct flowread_rec *rec, enum fkey k, const struct jval *v)
 {
 	const struct fdef *d = &fdefs[k];
-	struct convrec *cr = &rec->cr;
-	uint64_t u = 0;
-	int r;
+	struct convrec	  *cr = &rec->cr;
+	uint64_t	   u = 0;
+	int		   r;
 
 	switch (d->kind) {
 	case F_U64:
@@ -458,17 +478,18 @@ field_set(struct flowread_rec *rec, enum fkey k, const struct jval *v)
 		break;
 	case K_SRC:
 	case K_DST:
-		if (v->slen >= ADDR_STRLEN || strlen((const char *)v->s) !=
-		    v->slen)
+		if (v->slen >= ADDR_STRLEN ||
+		    strlen((const char *)v->s) != v->slen)
 			return "bad address";
-		if (addr_parse((const char *)v->s, k == K_SRC ? cr->src :
-		    cr->dst) != 0)
+		if (addr_parse((const char *)v->s,
+			k == K_SRC ? cr->src : cr->dst) != 0)
 			return "bad address";
 		break;
 	case K_SRC_FLAGS:
 	case K_DST_FLAGS:
-		if (flags_parse(v, k == K_SRC_FLAGS ? &cr->fwd.flags :
-		    &cr->rev.flags) != 0)
+		if (flags_parse(v,
+			k == K_SRC_FLAGS ? &cr->fwd.flags : &cr->rev.flags) !=
+		    0)
 			return "bad flags";
 		break;
 	case K_STATE:
@@ -483,7 +504,7 @@ field_set(struct flowread_rec *rec, enum fkey k, const struct jval *v)
 	case K_END_REASON:
 		for (r = END_NONE + 1; r < END__COUNT; r++)
 			if (strcmp((const char *)v->s,
-			    conv_reason_name((enum end_reason)r)) == 0)
+				conv_reason_name((enum end_reason)r)) == 0)
 				break;
 		if (r == END__COUNT || strlen((const char *)v->s) != v->slen)
 			return "unknown end_reason";
@@ -503,13 +524,13 @@ field_set(struct flowread_rec *rec, enum fkey k, const struct jval *v)
 }
 
 int
-flowread_parse_line(const uint8_t *line, size_t len,
-    struct flowread_rec *rec, const char **why)
+flowread_parse_line(
+    const uint8_t *line, size_t len, struct flowread_rec *rec, const char **why)
 {
-	struct cur c;
+	struct cur  c;
 	struct jval key, val;
-	uint32_t seen = 0, required = 0;
-	unsigned k;
+	uint32_t    seen = 0, required = 0;
+	unsigned    k;
 	const char *e;
 
 	memset(rec, 0, sizeof(*rec));
@@ -615,8 +636,8 @@ flowread_match(const struct flowread_filter *f, const struct convrec *cr)
 /* ------------------------------------------------------------------ */
 
 struct flowread *
-flowread_new(const struct flowread_filter *filter, flowread_problem_fn fn,
-    void *arg)
+flowread_new(
+    const struct flowread_filter *filter, flowread_problem_fn fn, void *arg)
 {
 	struct flowread *fr;
 
@@ -640,7 +661,7 @@ static int
 add_src(struct flowread *fr, char *path, char *name, int fd)
 {
 	if (fr->n_src == fr->cap_src) {
-		size_t ncap = fr->cap_src ? fr->cap_src * 2 : 32;
+		size_t	       ncap = fr->cap_src ? fr->cap_src * 2 : 32;
 		struct fr_src *n = realloc(fr->src, ncap * sizeof(*n));
 
 		if (n == NULL)
@@ -664,13 +685,13 @@ str_cmp(const void *a, const void *b)
 int
 flowread_add_dir(struct flowread *fr, const char *dir)
 {
-	DIR *d;
+	DIR	      *d;
 	struct dirent *de;
-	char **names = NULL, **nn, *path;
-	size_t n = 0, cap = 0, i, plen;
-	uint64_t t_s;
-	unsigned seq;
-	int ret = -1;
+	char	     **names = NULL, **nn, *path;
+	size_t	       n = 0, cap = 0, i, plen;
+	uint64_t       t_s;
+	unsigned       seq;
+	int	       ret = -1;
 
 	if ((d = opendir(dir)) == NULL)
 		return -1;
@@ -734,7 +755,7 @@ static int
 file_next(struct flowread *fr)
 {
 	struct fr_src *s;
-	struct stat st;
+	struct stat    st;
 
 	while (fr->next_src < fr->n_src) {
 		s = &fr->src[fr->next_src++];
@@ -748,9 +769,10 @@ file_next(struct flowread *fr)
 			}
 		}
 		fr->fd = s->fd;
-		s->fd = -1;		/* owned by the reader now */
-		fr->fsize = fstat(fr->fd, &st) == 0 && S_ISREG(st.st_mode) ?
-		    (uint64_t)st.st_size : 0;
+		s->fd = -1; /* owned by the reader now */
+		fr->fsize = fstat(fr->fd, &st) == 0 && S_ISREG(st.st_mode)
+		    ? (uint64_t)st.st_size
+		    : 0;
 		fr->foff = 0;
 		fr->is_open = 1;
 		fr->in_member = fr->is_done = fr->is_cut = 0;
@@ -775,8 +797,8 @@ need_input(struct flowread *fr, size_t want)
 		fr->ipos = 0;
 	}
 	while (fr->ilen < want && fr->ilen < sizeof(fr->ibuf)) {
-		n = read(fr->fd, fr->ibuf + fr->ilen,
-		    sizeof(fr->ibuf) - fr->ilen);
+		n = read(
+		    fr->fd, fr->ibuf + fr->ilen, sizeof(fr->ibuf) - fr->ilen);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -845,8 +867,8 @@ static int
 fill(struct flowread *fr)
 {
 	struct flowlog_member m;
-	size_t room, produced;
-	int r;
+	size_t		      room, produced;
+	int		      r;
 
 	for (;;) {
 		if (fr->is_done)
@@ -858,13 +880,14 @@ fill(struct flowread *fr)
 				return 0;
 			}
 			if (fr->ilen == fr->ipos) {
-				fr->is_done = 1;	/* clean end */
+				fr->is_done = 1; /* clean end */
 				return 0;
 			}
-			r = flowlog_member_parse(fr->ibuf + fr->ipos,
-			    fr->ilen - fr->ipos, &m);
+			r = flowlog_member_parse(
+			    fr->ibuf + fr->ipos, fr->ilen - fr->ipos, &m);
 			if (r < 0) {
-				file_fail(fr, "junk where a gzip member "
+				file_fail(fr,
+				    "junk where a gzip member "
 				    "should start");
 				return 0;
 			}
@@ -903,8 +926,8 @@ fill(struct flowread *fr)
 		if (r == Z_STREAM_END)
 			fr->in_member = 0;
 		else if (r != Z_OK && r != Z_BUF_ERROR) {
-			file_fail(fr, fr->zs.msg != NULL ? fr->zs.msg :
-			    "inflate error");
+			file_fail(fr,
+			    fr->zs.msg != NULL ? fr->zs.msg : "inflate error");
 			return produced > 0;
 		}
 		if (produced > 0)
@@ -916,8 +939,8 @@ int
 flowread_next(struct flowread *fr, struct flowread_rec *rec)
 {
 	const uint8_t *nl;
-	const char *why;
-	size_t llen;
+	const char    *why;
+	size_t	       llen;
 
 	for (;;) {
 		if (!fr->is_open && !file_next(fr))
@@ -950,8 +973,8 @@ flowread_next(struct flowread *fr, struct flowread_rec *rec)
 		}
 		/* No whole line buffered: make room, inflate more. */
 		if (fr->opos > 0) {
-			memmove(fr->obuf, fr->obuf + fr->opos,
-			    fr->olen - fr->opos);
+			memmove(
+			    fr->obuf, fr->obuf + fr->opos, fr->olen - fr->opos);
 			fr->olen -= fr->opos;
 			fr->opos = 0;
 		}

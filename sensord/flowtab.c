@@ -73,40 +73,40 @@
 #include "flowtab.h"
 #include "hash.h"
 
-#define FT_NIL		UINT32_MAX
-#define FT_MIN_CONVS	64
-#define FT_MAX_CONVS	(UINT32_C(1) << 26)	/* 8 GiB of records; conv_id bits */
-#define FT_MAX_SLOTS	(UINT32_C(1) << 31)
-#define FT_MOVE_SHIFT	20		/* LRU move granularity, 2^20 us */
-#define FT_BATCH	16		/* packets per prefetch pipeline */
-#define US_PER_S	UINT64_C(1000000)
-#define FT_HUGE		((size_t)2 << 20)	/* x86-64 huge page */
-#define FT_PAGE		((size_t)4096)		/* munmap granularity */
+#define FT_NIL UINT32_MAX
+#define FT_MIN_CONVS 64
+#define FT_MAX_CONVS (UINT32_C(1) << 26) /* 8 GiB of records; conv_id bits */
+#define FT_MAX_SLOTS (UINT32_C(1) << 31)
+#define FT_MOVE_SHIFT 20 /* LRU move granularity, 2^20 us */
+#define FT_BATCH 16	 /* packets per prefetch pipeline */
+#define US_PER_S UINT64_C(1000000)
+#define FT_HUGE ((size_t)2 << 20) /* x86-64 huge page */
+#define FT_PAGE ((size_t)4096)	  /* munmap granularity */
 
 _Static_assert(sizeof(struct conv_key) == 40, "conv_key has padding");
 _Static_assert(sizeof(struct conv) == 112, "conv is not 112 bytes");
 
 struct ft_slot {
-	uint32_t	h;		/* low 32 bits of the key's hash */
-	uint32_t	ref;		/* pool index + 1; 0 = empty */
+	uint32_t h;   /* low 32 bits of the key's hash */
+	uint32_t ref; /* pool index + 1; 0 = empty */
 };
 
 struct flowtab {
-	struct ft_slot	*idx;
-	struct conv	*pool;
-	uint32_t	 mask;		/* slots - 1 */
-	uint32_t	 cap;		/* pool records */
-	uint32_t	 hw;		/* records ever handed out */
-	uint32_t	 free_head;	/* ended records, linked by next */
-	uint32_t	 head[CONV_NCLASS];
-	uint32_t	 tail[CONV_NCLASS];
-	uint64_t	 tmo_us[CONV_NCLASS];	/* per class */
-	uint64_t	 active_us;
-	uint64_t	 clock;		/* flow time, monotone */
-	uint64_t	 id_base;
-	struct hash_key	 hkey;
-	struct ft_sink	 sink;
-	struct ft_stats	 st;
+	struct ft_slot *idx;
+	struct conv    *pool;
+	uint32_t	mask;	   /* slots - 1 */
+	uint32_t	cap;	   /* pool records */
+	uint32_t	hw;	   /* records ever handed out */
+	uint32_t	free_head; /* ended records, linked by next */
+	uint32_t	head[CONV_NCLASS];
+	uint32_t	tail[CONV_NCLASS];
+	uint64_t	tmo_us[CONV_NCLASS]; /* per class */
+	uint64_t	active_us;
+	uint64_t	clock; /* flow time, monotone */
+	uint64_t	id_base;
+	struct hash_key hkey;
+	struct ft_sink	sink;
+	struct ft_stats st;
 };
 
 /*
@@ -125,13 +125,13 @@ ft_map_len(size_t size)
 static void *
 ft_map(size_t size)
 {
-	size_t len, head;
+	size_t	 len, head;
 	uint8_t *p, *a;
 
 	size = ft_map_len(size);
 	len = size + FT_HUGE;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	    -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
 	head = (FT_HUGE - ((uintptr_t)p & (FT_HUGE - 1))) & (FT_HUGE - 1);
@@ -140,7 +140,7 @@ ft_map(size_t size)
 		munmap(p, head);
 	if (len - head > size)
 		munmap(a + size, len - head - size);
-	(void)madvise(a, size, MADV_HUGEPAGE);	/* a hint; may be off */
+	(void)madvise(a, size, MADV_HUGEPAGE); /* a hint; may be off */
 	return a;
 }
 
@@ -155,7 +155,7 @@ void
 ft_config_defaults(struct ft_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->mem_budget = (size_t)128 << 20;	/* ~1M conversations */
+	cfg->mem_budget = (size_t)128 << 20; /* ~1M conversations */
 	cfg->idle_s = 30;
 	cfg->active_s = 1800;
 	cfg->embryonic_s = 5;
@@ -183,9 +183,9 @@ struct flowtab *
 ft_new(const struct ft_config *cfg, const struct ft_sink *sink)
 {
 	static const char id_label[] = "sensord conv_id";
-	struct flowtab *ft;
-	size_t budget = cfg->mem_budget, slots = 1, cap;
-	int i;
+	struct flowtab	 *ft;
+	size_t		  budget = cfg->mem_budget, slots = 1, cap;
+	int		  i;
 
 	while (slots < FT_MAX_SLOTS && slots * 2 <= budget / 64)
 		slots *= 2;
@@ -224,7 +224,8 @@ ft_new(const struct ft_config *cfg, const struct ft_sink *sink)
 		ft->sink = *sink;
 	ft->st.capacity = cap;
 	ft->st.bytes_per_flow = (cap * sizeof(struct conv) +
-	    slots * sizeof(struct ft_slot) + cap - 1) / cap;
+				    slots * sizeof(struct ft_slot) + cap - 1) /
+	    cap;
 	return ft;
 }
 
@@ -342,8 +343,8 @@ index_find(const struct flowtab *ft, const struct conv *c)
 
 /* --- records ----------------------------------------------------------- */
 
-#define ID_BITS	53
-#define ID_MASK	((UINT64_C(1) << ID_BITS) - 1)
+#define ID_BITS 53
+#define ID_MASK ((UINT64_C(1) << ID_BITS) - 1)
 
 /* xorshift-multiply rounds modulo 2^53: each step is a bijection. */
 static uint64_t
@@ -362,7 +363,8 @@ static uint64_t
 ft_conv_id(const struct flowtab *ft, const struct conv *c)
 {
 	return mix53(ft->id_base ^
-	    (((uint64_t)c->gen & 0x7ffffff) << 26 | (ft_ci(ft, c) & 0x3ffffff)));
+	    (((uint64_t)c->gen & 0x7ffffff) << 26 |
+		(ft_ci(ft, c) & 0x3ffffff)));
 }
 
 static void
@@ -380,8 +382,8 @@ ft_emit(struct flowtab *ft, const struct conv *c, enum end_reason reason)
 
 /* Emit the final record of c (index slot pos) and free it. */
 static void
-ft_end_at(struct flowtab *ft, struct conv *c, uint32_t pos,
-    enum end_reason reason)
+ft_end_at(
+    struct flowtab *ft, struct conv *c, uint32_t pos, enum end_reason reason)
 {
 	ft_emit(ft, c, reason);
 	index_delete(ft, pos);
@@ -409,10 +411,9 @@ static void
 ft_make_room(struct flowtab *ft)
 {
 	static const enum conv_class order[] = {
-		CONV_CLASS_EMB, CONV_CLASS_CLOSING, CONV_CLASS_EST
-	};
+	    CONV_CLASS_EMB, CONV_CLASS_CLOSING, CONV_CLASS_EST};
 	struct conv *c;
-	size_t i;
+	size_t	     i;
 
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		if (ft->head[order[i]] == FT_NIL)
@@ -449,7 +450,7 @@ ft_alloc(struct flowtab *ft)
 
 /* A packet's key and hash, worked out before the table is touched. */
 struct ft_pre {
-	struct conv_key	k;
+	struct conv_key k;
 	uint32_t	h;
 	int		side;
 	int		is_reply;
@@ -471,22 +472,22 @@ key_eq(const struct conv_key *a, const struct conv_key *b)
 
 	memcpy(x, a, sizeof(x));
 	memcpy(y, b, sizeof(y));
-	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) |
-	    (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
+		   (x[4] ^ y[4])) == 0;
 }
 
 _Static_assert(sizeof(struct conv_key) == 5 * sizeof(uint64_t),
     "key_eq compares five words");
 
 static void
-ft_packet_pre(struct flowtab *ft, const struct pktinfo *pi,
-    const struct ft_pre *p)
+ft_packet_pre(
+    struct flowtab *ft, const struct pktinfo *pi, const struct ft_pre *p)
 {
-	struct conv *c = NULL;
-	uint64_t t = pi->ts_us, prev_last = 0;
-	uint32_t i, ref;
+	struct conv    *c = NULL;
+	uint64_t	t = pi->ts_us, prev_last = 0;
+	uint32_t	i, ref;
 	enum conv_class cl, ncl;
-	int is_new = 0;
+	int		is_new = 0;
 
 	if (t < ft->clock)
 		ft->st.n_out_of_order++;
@@ -496,7 +497,7 @@ ft_packet_pre(struct flowtab *ft, const struct pktinfo *pi,
 	ft->st.n_bytes += pi->ip_len;
 
 	for (i = p->h & ft->mask; (ref = ft->idx[i].ref) != 0;
-	    i = (i + 1) & ft->mask) {
+	     i = (i + 1) & ft->mask) {
 		if (ft->idx[i].h == p->h &&
 		    key_eq(&ft->pool[ref - 1].key, &p->k)) {
 			c = &ft->pool[ref - 1];
@@ -505,8 +506,9 @@ ft_packet_pre(struct flowtab *ft, const struct pktinfo *pi,
 	}
 
 	if (c != NULL) {
-		if (ft_due(ft, c) || (conv_class(c) == CONV_CLASS_CLOSING &&
-		    conv_is_bare_syn(pi))) {
+		if (ft_due(ft, c) ||
+		    (conv_class(c) == CONV_CLASS_CLOSING &&
+			conv_is_bare_syn(pi))) {
 			/* Timed out already, or a new SYN after the close. */
 			ft_end_at(ft, c, i, conv_timeout_reason(c));
 			c = NULL;
@@ -583,13 +585,13 @@ prefetch_conv(const struct conv *c)
  * or move are simply found (or not) again in the last stage.
  */
 void
-ft_packet_batch(struct flowtab *ft, const struct pktinfo *pi, size_t n,
-    uint8_t iface)
+ft_packet_batch(
+    struct flowtab *ft, const struct pktinfo *pi, size_t n, uint8_t iface)
 {
-	struct ft_pre pre[FT_BATCH];
+	struct ft_pre	   pre[FT_BATCH];
 	const struct conv *cand[FT_BATCH];
-	size_t m, j;
-	uint32_t i, ref;
+	size_t		   m, j;
+	uint32_t	   i, ref;
 
 	while (n > 0) {
 		m = n < FT_BATCH ? n : FT_BATCH;
@@ -604,8 +606,8 @@ ft_packet_batch(struct flowtab *ft, const struct pktinfo *pi, size_t n,
 			if (!(pi[j].flags & PI_HAS_L3))
 				continue;
 			for (i = pre[j].h & ft->mask;
-			    (ref = ft->idx[i].ref) != 0;
-			    i = (i + 1) & ft->mask) {
+			     (ref = ft->idx[i].ref) != 0;
+			     i = (i + 1) & ft->mask) {
 				if (ft->idx[i].h == pre[j].h) {
 					cand[j] = &ft->pool[ref - 1];
 					prefetch_conv(cand[j]);
@@ -619,9 +621,11 @@ ft_packet_batch(struct flowtab *ft, const struct pktinfo *pi, size_t n,
 			const struct conv *c = cand[j];
 
 			if (c->prev != FT_NIL)
-				__builtin_prefetch(&ft->pool[c->prev].next, 1, 3);
+				__builtin_prefetch(
+				    &ft->pool[c->prev].next, 1, 3);
 			if (c->next != FT_NIL)
-				__builtin_prefetch(&ft->pool[c->next].prev, 1, 3);
+				__builtin_prefetch(
+				    &ft->pool[c->next].prev, 1, 3);
 		}
 		for (j = 0; j < m; j++) {
 			if (pi[j].flags & PI_HAS_L3)
@@ -638,10 +642,9 @@ void
 ft_expire(struct flowtab *ft, uint64_t now_us)
 {
 	static const enum conv_class order[] = {
-		CONV_CLASS_EMB, CONV_CLASS_CLOSING, CONV_CLASS_EST
-	};
+	    CONV_CLASS_EMB, CONV_CLASS_CLOSING, CONV_CLASS_EST};
 	struct conv *c;
-	size_t i;
+	size_t	     i;
 
 	if (now_us > ft->clock)
 		ft->clock = now_us;
@@ -659,7 +662,7 @@ void
 ft_flush(struct flowtab *ft, enum end_reason reason)
 {
 	struct conv *c;
-	int cl;
+	int	     cl;
 
 	for (cl = CONV_CLASS_EMB; cl < CONV_NCLASS; cl++) {
 		while (ft->head[cl] != FT_NIL) {

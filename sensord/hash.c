@@ -17,16 +17,25 @@
 
 #include "hash.h"
 
-#define ROTL64(x, b)	(((x) << (b)) | ((x) >> (64 - (b))))
+#define ROTL64(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
 
-#define SIPROUND(v0, v1, v2, v3) do {					\
-	(v0) += (v1); (v1) = ROTL64((v1), 13); (v1) ^= (v0);		\
-	(v0) = ROTL64((v0), 32);					\
-	(v2) += (v3); (v3) = ROTL64((v3), 16); (v3) ^= (v2);		\
-	(v0) += (v3); (v3) = ROTL64((v3), 21); (v3) ^= (v0);		\
-	(v2) += (v1); (v1) = ROTL64((v1), 17); (v1) ^= (v2);		\
-	(v2) = ROTL64((v2), 32);					\
-} while (0)
+#define SIPROUND(v0, v1, v2, v3) \
+	do { \
+		(v0) += (v1); \
+		(v1) = ROTL64((v1), 13); \
+		(v1) ^= (v0); \
+		(v0) = ROTL64((v0), 32); \
+		(v2) += (v3); \
+		(v3) = ROTL64((v3), 16); \
+		(v3) ^= (v2); \
+		(v0) += (v3); \
+		(v3) = ROTL64((v3), 21); \
+		(v3) ^= (v0); \
+		(v2) += (v1); \
+		(v1) = ROTL64((v1), 17); \
+		(v1) ^= (v2); \
+		(v2) = ROTL64((v2), 32); \
+	} while (0)
 
 static inline uint64_t
 load_le64(const uint8_t *p)
@@ -51,13 +60,13 @@ hash_key_init(struct hash_key *k, const uint8_t seed[16])
 static inline __attribute__((always_inline)) uint64_t
 siphash(const struct hash_key *k, const uint8_t *p, size_t len, int c, int d)
 {
-	uint64_t v0 = k->k0 ^ 0x736f6d6570736575ULL;
-	uint64_t v1 = k->k1 ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = k->k0 ^ 0x6c7967656e657261ULL;
-	uint64_t v3 = k->k1 ^ 0x7465646279746573ULL;
+	uint64_t       v0 = k->k0 ^ 0x736f6d6570736575ULL;
+	uint64_t       v1 = k->k1 ^ 0x646f72616e646f6dULL;
+	uint64_t       v2 = k->k0 ^ 0x6c7967656e657261ULL;
+	uint64_t       v3 = k->k1 ^ 0x7465646279746573ULL;
 	const uint8_t *end = p + (len & ~(size_t)7);
-	uint64_t m, b;
-	int i;
+	uint64_t       m, b;
+	int	       i;
 
 	for (; p < end; p += 8) {
 		m = load_le64(p);

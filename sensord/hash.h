@@ -17,17 +17,15 @@
 
 /* The 128-bit key as two little-endian words, as the paper defines it. */
 struct hash_key {
-	uint64_t	k0;
-	uint64_t	k1;
+	uint64_t k0;
+	uint64_t k1;
 };
 
 /* Load a 16-byte seed (k0 from bytes 0..7, k1 from 8..15, little-endian). */
-void		hash_key_init(struct hash_key *k, const uint8_t seed[16]);
+void hash_key_init(struct hash_key *k, const uint8_t seed[16]);
 
-uint64_t	hash_sip13(const struct hash_key *k, const void *data,
-		    size_t len);
-uint64_t	hash_sip24(const struct hash_key *k, const void *data,
-		    size_t len);
+uint64_t hash_sip13(const struct hash_key *k, const void *data, size_t len);
+uint64_t hash_sip24(const struct hash_key *k, const void *data, size_t len);
 
 /*
  * A bijective 64-bit mixer (the splitmix64 finaliser): distinct inputs give

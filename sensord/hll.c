@@ -25,8 +25,8 @@
 
 #include "hll.h"
 
-#define HLL_Q	(64 - HLL_P)	/* suffix bits: ranks 1..HLL_Q+1 */
-#define HLL4_Q	14		/* 4-bit registers: ranks 1..15 */
+#define HLL_Q (64 - HLL_P) /* suffix bits: ranks 1..HLL_Q+1 */
+#define HLL4_Q 14	   /* 4-bit registers: ranks 1..15 */
 
 /*
  * splitmix64's finaliser (Steele, Lea, Flood, OOPSLA 2014): a bijection on
@@ -50,8 +50,8 @@ uint64_t
 hll_hash(uint64_t seed, const void *p, size_t n)
 {
 	const uint8_t *b = p;
-	uint64_t h = hll_mix(seed ^ 0x9e3779b97f4a7c15ULL) + (uint64_t)n;
-	uint64_t w;
+	uint64_t       h = hll_mix(seed ^ 0x9e3779b97f4a7c15ULL) + (uint64_t)n;
+	uint64_t       w;
 
 	while (n >= 8) {
 		memcpy(&w, b, 8);
@@ -119,7 +119,7 @@ hll_tau(double x)
 static double
 hll_estimate(const uint32_t *c, unsigned q, unsigned m)
 {
-	double md = (double)m, z;
+	double	 md = (double)m, z;
 	unsigned k;
 
 	if (c[0] == m)
@@ -153,7 +153,7 @@ hll_promote(struct hll *h)
 {
 	uint64_t tmp[HLL_EXACT];
 	unsigned i, n = h->n_exact;
-	int dummy = 0;
+	int	 dummy = 0;
 
 	memcpy(tmp, h->u.exact, n * sizeof(tmp[0]));
 	memset(h->u.reg, 0, sizeof(h->u.reg));
@@ -167,7 +167,7 @@ int
 hll_add_hash(struct hll *h, uint64_t hash)
 {
 	unsigned i;
-	int changed = 0;
+	int	 changed = 0;
 
 	if (!h->is_dense) {
 		for (i = 0; i < h->n_exact; i++)
@@ -226,8 +226,8 @@ hll4_set(uint8_t reg[HLL4_BYTES], unsigned i, unsigned v)
 {
 	unsigned sh = i % 2 * 4;
 
-	reg[i / 2] = (uint8_t)((reg[i / 2] & ~(0x0fu << sh)) |
-	    (v & 0x0fu) << sh);
+	reg[i / 2] =
+	    (uint8_t)((reg[i / 2] & ~(0x0fu << sh)) | (v & 0x0fu) << sh);
 }
 
 int
@@ -248,10 +248,12 @@ hll4_merge(uint8_t dst[HLL4_BYTES], const uint8_t src[HLL4_BYTES])
 
 	/* Two registers per byte: the maximum of each nibble. */
 	for (i = 0; i < HLL4_BYTES; i++) {
-		lo = (unsigned)(dst[i] & 0x0f) > (unsigned)(src[i] & 0x0f) ?
-		    dst[i] & 0x0fu : src[i] & 0x0fu;
-		hi = (unsigned)(dst[i] & 0xf0) > (unsigned)(src[i] & 0xf0) ?
-		    dst[i] & 0xf0u : src[i] & 0xf0u;
+		lo = (unsigned)(dst[i] & 0x0f) > (unsigned)(src[i] & 0x0f)
+		    ? dst[i] & 0x0fu
+		    : src[i] & 0x0fu;
+		hi = (unsigned)(dst[i] & 0xf0) > (unsigned)(src[i] & 0xf0)
+		    ? dst[i] & 0xf0u
+		    : src[i] & 0xf0u;
 		dst[i] = (uint8_t)(lo | hi);
 	}
 }

@@ -29,40 +29,39 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HLL_P		10
-#define HLL_M		(1u << HLL_P)
-#define HLL_EXACT	128	/* exact hashes held before promotion */
+#define HLL_P 10
+#define HLL_M (1u << HLL_P)
+#define HLL_EXACT 128 /* exact hashes held before promotion */
 
 struct hll {
-	uint16_t	n_exact;	/* hashes in u.exact (exact stage) */
-	uint8_t		is_dense;	/* 1: u.reg holds registers */
-	uint8_t		pad[5];
+	uint16_t n_exact;  /* hashes in u.exact (exact stage) */
+	uint8_t	 is_dense; /* 1: u.reg holds registers */
+	uint8_t	 pad[5];
 	union {
-		uint64_t	exact[HLL_EXACT];
-		uint8_t		reg[HLL_M];
+		uint64_t exact[HLL_EXACT];
+		uint8_t	 reg[HLL_M];
 	} u;
 };
 
-#define HLL4_P		8
-#define HLL4_M		(1u << HLL4_P)
-#define HLL4_BYTES	(HLL4_M / 2)	/* two 4-bit registers per byte */
+#define HLL4_P 8
+#define HLL4_M (1u << HLL4_P)
+#define HLL4_BYTES (HLL4_M / 2) /* two 4-bit registers per byte */
 
 /* Seeded 64-bit hash of n bytes (not cryptographic; see hll.c). */
-uint64_t	hll_hash(uint64_t seed, const void *p, size_t n);
+uint64_t hll_hash(uint64_t seed, const void *p, size_t n);
 
-void		hll_reset(struct hll *h);
+void hll_reset(struct hll *h);
 /* Add one item by its hash; 1 when the sketch changed. */
-int		hll_add_hash(struct hll *h, uint64_t hash);
+int hll_add_hash(struct hll *h, uint64_t hash);
 /* Estimated distinct count (exact below HLL_EXACT items). */
-double		hll_count(const struct hll *h);
+double hll_count(const struct hll *h);
 /* dst |= src: afterwards dst counts the union. */
-void		hll_merge(struct hll *dst, const struct hll *src);
+void hll_merge(struct hll *dst, const struct hll *src);
 
 /* 4-bit packed sketch of HLL4_BYTES bytes; zeroed = empty. */
-int		hll4_add_hash(uint8_t reg[HLL4_BYTES], uint64_t hash);
-unsigned	hll4_get(const uint8_t reg[HLL4_BYTES], unsigned i);
-void		hll4_merge(uint8_t dst[HLL4_BYTES],
-		    const uint8_t src[HLL4_BYTES]);
-double		hll4_count(const uint8_t reg[HLL4_BYTES]);
+int	 hll4_add_hash(uint8_t reg[HLL4_BYTES], uint64_t hash);
+unsigned hll4_get(const uint8_t reg[HLL4_BYTES], unsigned i);
+void	 hll4_merge(uint8_t dst[HLL4_BYTES], const uint8_t src[HLL4_BYTES]);
+double	 hll4_count(const uint8_t reg[HLL4_BYTES]);
 
 #endif /* SENSORD_HLL_H */

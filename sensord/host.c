@@ -75,28 +75,28 @@
 #include "host.h"
 #include "util.h"
 
-#define NIL		UINT32_MAX
-#define HW_BUCKETS	10	/* buckets per rolling window */
-#define HOST_MIN_CAP	16
-#define SIGHT_BITS	1024	/* per generation of the admission filter */
-#define NO_SERIES	0xff
-#define US		1000000ULL
+#define NIL UINT32_MAX
+#define HW_BUCKETS 10 /* buckets per rolling window */
+#define HOST_MIN_CAP 16
+#define SIGHT_BITS 1024 /* per generation of the admission filter */
+#define NO_SERIES 0xff
+#define US 1000000ULL
 
 /* Counters of one period: bucket, window sum, day or month. */
 struct hcount {
-	uint64_t	bytes_out;
-	uint64_t	bytes_in;
-	uint64_t	night_out;	/* bytes_out during quiet hours */
-	uint32_t	conns;		/* conversations started */
-	uint32_t	ended;		/* final records (share denominator) */
-	uint32_t	half_open;
-	uint32_t	rejected;
+	uint64_t bytes_out;
+	uint64_t bytes_in;
+	uint64_t night_out; /* bytes_out during quiet hours */
+	uint32_t conns;	    /* conversations started */
+	uint32_t ended;	    /* final records (share denominator) */
+	uint32_t half_open;
+	uint32_t rejected;
 };
 
 struct hbucket {
-	struct hcount	c;
-	uint8_t		ports[HLL4_BYTES];
-	uint8_t		ips[HLL4_BYTES];
+	struct hcount c;
+	uint8_t	      ports[HLL4_BYTES];
+	uint8_t	      ips[HLL4_BYTES];
 };
 
 /*
@@ -105,125 +105,125 @@ struct hbucket {
  * always equal the fold of the live buckets.
  */
 struct hwin {
-	uint64_t	head;		/* epoch (now / width) of the newest */
-	struct hcount	sum;
+	uint64_t      head; /* epoch (now / width) of the newest */
+	struct hcount sum;
 	/*
 	 * The union sketches' estimates, kept until the sketch changes: the
 	 * 1 Hz evaluation of every host would otherwise count 2 x 256
 	 * registers per window per second (a fifth of a replay's time).
 	 */
-	float		est_ports;	/* < 0: recount */
-	float		est_ips;
-	uint8_t		ports[HLL4_BYTES];
-	uint8_t		ips[HLL4_BYTES];
-	struct hbucket	b[HW_BUCKETS];
+	float	       est_ports; /* < 0: recount */
+	float	       est_ips;
+	uint8_t	       ports[HLL4_BYTES];
+	uint8_t	       ips[HLL4_BYTES];
+	struct hbucket b[HW_BUCKETS];
 };
 
 /* Learned history of one (metric, window); window_s 0 = free slot. */
 struct hseries {
-	uint32_t	window_s;
-	uint8_t		metric;
-	uint8_t		n;		/* samples held */
-	uint8_t		head;		/* next slot written */
-	uint8_t		has_cur;
-	float		cur;		/* rolling windows: today's maximum */
-	float		med;		/* over the last history_days samples */
-	float		mad;
-	float		v[BL_HIST_MAX];
+	uint32_t window_s;
+	uint8_t	 metric;
+	uint8_t	 n;    /* samples held */
+	uint8_t	 head; /* next slot written */
+	uint8_t	 has_cur;
+	float	 cur; /* rolling windows: today's maximum */
+	float	 med; /* over the last history_days samples */
+	float	 mad;
+	float	 v[BL_HIST_MAX];
 };
 
 /* Bytes sent per local hour of the day, one sample per active hour. */
 struct hnight {
-	uint8_t		n[24];
-	uint8_t		head[24];
-	float		v[24][BL_NIGHT_HIST];
+	uint8_t n[24];
+	uint8_t head[24];
+	float	v[24][BL_NIGHT_HIST];
 };
 
-#define BP_USED		0x01
-#define BP_KNOWN	0x02	/* in the learned set, period known_ms */
-#define BP_ALERTED	0x04	/* breach reported, normal pending */
-#define BP_DIRTY	0x08	/* new observation since the last eval */
+#define BP_USED 0x01
+#define BP_KNOWN 0x02	/* in the learned set, period known_ms */
+#define BP_ALERTED 0x04 /* breach reported, normal pending */
+#define BP_DIRTY 0x08	/* new observation since the last eval */
 
 struct hbeacon {
-	uint8_t		peer[16];
-	uint64_t	last_us;	/* start of the last observation */
-	uint64_t	since_us;	/* periodic since (0: not periodic) */
-	uint32_t	known_ms;	/* learned period */
-	uint32_t	since_ms;	/* median interval when since_us set */
-	uint32_t	n_obs;
-	uint32_t	iv[BL_BEACON_RING];	/* intervals, ms */
-	uint32_t	sz[BL_BEACON_RING];	/* bytes sent by the host */
-	uint16_t	dport;
-	uint16_t	streak;		/* evaluations in a row >= min score */
-	uint8_t		proto;
-	uint8_t		flags;
-	uint8_t		head;
-	uint8_t		n_iv;
+	uint8_t	 peer[16];
+	uint64_t last_us;  /* start of the last observation */
+	uint64_t since_us; /* periodic since (0: not periodic) */
+	uint32_t known_ms; /* learned period */
+	uint32_t since_ms; /* median interval when since_us set */
+	uint32_t n_obs;
+	uint32_t iv[BL_BEACON_RING]; /* intervals, ms */
+	uint32_t sz[BL_BEACON_RING]; /* bytes sent by the host */
+	uint16_t dport;
+	uint16_t streak; /* evaluations in a row >= min score */
+	uint8_t	 proto;
+	uint8_t	 flags;
+	uint8_t	 head;
+	uint8_t	 n_iv;
 };
 
-#define HF_DIRTY	0x0001
-#define HF_ACT_HOUR	0x0002	/* activity in the current period */
-#define HF_ACT_DAY	0x0004
-#define HF_ACT_MONTH	0x0008
-#define HF_ROLL_HOUR	0x0010	/* period closed since the last eval */
-#define HF_ROLL_DAY	0x0020
-#define HF_ROLL_MONTH	0x0040
-#define HF_EST_PORTS	0x0080	/* day_est[0] is up to date */
-#define HF_EST_IPS	0x0100	/* day_est[1] is up to date */
+#define HF_DIRTY 0x0001
+#define HF_ACT_HOUR 0x0002 /* activity in the current period */
+#define HF_ACT_DAY 0x0004
+#define HF_ACT_MONTH 0x0008
+#define HF_ROLL_HOUR 0x0010 /* period closed since the last eval */
+#define HF_ROLL_DAY 0x0020
+#define HF_ROLL_MONTH 0x0040
+#define HF_EST_PORTS 0x0080 /* day_est[0] is up to date */
+#define HF_EST_IPS 0x0100   /* day_est[1] is up to date */
 
 struct host {
-	uint8_t		addr[16];
-	uint64_t	hash;
+	uint8_t			addr[16];
+	uint64_t		hash;
 	const struct bl_config *cfg;
-	uint64_t	first_seen_us;
-	uint64_t	last_seen_us;
-	uint32_t	lru_prev;
-	uint32_t	lru_next;
-	uint32_t	dirty_next;
-	uint32_t	flags;
-	uint32_t	breach;		/* bit i: cfg->thr[i] in breach */
-	uint32_t	n_days;		/* active days closed */
-	int32_t		hour;		/* local hour, day, month of counters */
-	int32_t		day;
-	int32_t		month;
-	int32_t		sight_gen;	/* UTC hour of sight[0] */
-	uint32_t	n_alerted;	/* beacon pairs in breach */
-	uint32_t	pad;
-	uint64_t	hour_out;	/* bytes sent in the current hour */
-	double		day_est[2];	/* cached day_ports, day_ips counts */
-	struct hcount	dayc;
-	struct hcount	monthc;
-	uint8_t		proto_day[32];
-	uint8_t		proto_month[32];
-	uint8_t		proto_cur[32];	/* closed days of this month */
-	uint8_t		proto_prev[32];	/* ... of the previous month */
-	uint8_t		thr_series[BL_MAX_THRESH];
-	uint64_t	sight[2][SIGHT_BITS / 64];
-	struct hseries	series[BL_MAX_SERIES];
-	struct hnight	night;
-	struct hll	day_ports;
-	struct hll	day_ips;
+	uint64_t		first_seen_us;
+	uint64_t		last_seen_us;
+	uint32_t		lru_prev;
+	uint32_t		lru_next;
+	uint32_t		dirty_next;
+	uint32_t		flags;
+	uint32_t		breach; /* bit i: cfg->thr[i] in breach */
+	uint32_t		n_days; /* active days closed */
+	int32_t			hour;	/* local hour, day, month of counters */
+	int32_t			day;
+	int32_t			month;
+	int32_t			sight_gen; /* UTC hour of sight[0] */
+	uint32_t		n_alerted; /* beacon pairs in breach */
+	uint32_t		pad;
+	uint64_t		hour_out; /* bytes sent in the current hour */
+	double	       day_est[2];	  /* cached day_ports, day_ips counts */
+	struct hcount  dayc;
+	struct hcount  monthc;
+	uint8_t	       proto_day[32];
+	uint8_t	       proto_month[32];
+	uint8_t	       proto_cur[32];  /* closed days of this month */
+	uint8_t	       proto_prev[32]; /* ... of the previous month */
+	uint8_t	       thr_series[BL_MAX_THRESH];
+	uint64_t       sight[2][SIGHT_BITS / 64];
+	struct hseries series[BL_MAX_SERIES];
+	struct hnight  night;
+	struct hll     day_ports;
+	struct hll     day_ips;
 	/* followed by n_windows struct hwin and beacon_pairs struct hbeacon */
 };
 
 struct host_table {
-	struct bl_config cfg;		/* table-wide fields and defaults */
-	host_policy_fn	 policy;
-	void		*policy_arg;
-	uint8_t		*recs;
-	size_t		 rec_size;
-	size_t		 off_win;
-	size_t		 off_bcn;
-	uint32_t	 cap;
-	uint32_t	 n_used;
-	uint32_t	*idx;		/* record + 1, 0 = empty */
-	uint32_t	 idx_mask;
-	uint32_t	 lru_head;	/* most recently seen */
-	uint32_t	 lru_tail;
-	uint32_t	 dirty_head;
-	uint64_t	 now_us;	/* largest flow time seen */
-	uint64_t	 walk_min;	/* minute of the last full walk */
-	uint64_t	 bucket_us[BL_MAX_WINDOWS];
+	struct bl_config  cfg; /* table-wide fields and defaults */
+	host_policy_fn	  policy;
+	void		 *policy_arg;
+	uint8_t		 *recs;
+	size_t		  rec_size;
+	size_t		  off_win;
+	size_t		  off_bcn;
+	uint32_t	  cap;
+	uint32_t	  n_used;
+	uint32_t	 *idx; /* record + 1, 0 = empty */
+	uint32_t	  idx_mask;
+	uint32_t	  lru_head; /* most recently seen */
+	uint32_t	  lru_tail;
+	uint32_t	  dirty_head;
+	uint64_t	  now_us;   /* largest flow time seen */
+	uint64_t	  walk_min; /* minute of the last full walk */
+	uint64_t	  bucket_us[BL_MAX_WINDOWS];
 	struct host_stats st;
 };
 
@@ -278,8 +278,8 @@ struct host_table *
 host_new(const struct bl_config *cfg, char *err, size_t errlen)
 {
 	struct host_table *ht;
-	size_t per, cap, nidx;
-	unsigned i;
+	size_t		   per, cap, nidx;
+	unsigned	   i;
 
 	if (bl_config_check(cfg, NULL, err, errlen) != 0)
 		return NULL;
@@ -288,9 +288,10 @@ host_new(const struct bl_config *cfg, char *err, size_t errlen)
 	if (cap > UINT32_MAX / 4)
 		cap = UINT32_MAX / 4;
 	if (cap < HOST_MIN_CAP) {
-		snprintf(err, errlen, "memory budget %zu bytes holds %zu hosts "
-		    "of %zu bytes (need %d)", cfg->mem_budget, cap, per,
-		    HOST_MIN_CAP);
+		snprintf(err, errlen,
+		    "memory budget %zu bytes holds %zu hosts "
+		    "of %zu bytes (need %d)",
+		    cfg->mem_budget, cap, per, HOST_MIN_CAP);
 		errno = EINVAL;
 		return NULL;
 	}
@@ -313,8 +314,8 @@ host_new(const struct bl_config *cfg, char *err, size_t errlen)
 	ht->lru_head = ht->lru_tail = ht->dirty_head = NIL;
 	ht->walk_min = UINT64_MAX;
 	for (i = 0; i < cfg->n_windows; i++)
-		ht->bucket_us[i] = (uint64_t)cfg->windows_s[i] * US /
-		    HW_BUCKETS;
+		ht->bucket_us[i] =
+		    (uint64_t)cfg->windows_s[i] * US / HW_BUCKETS;
 	ht->st.capacity = cap;
 	ht->st.bytes_per_host = per;
 	ht->st.mem_bytes = cap * ht->rec_size + nidx * sizeof(uint32_t);
@@ -449,17 +450,17 @@ host_mark_dirty(struct host_table *ht, struct host *h, uint32_t r)
 static uint32_t
 host_index_of(const struct host_table *ht, const struct host *h)
 {
-	return (uint32_t)((size_t)((const uint8_t *)h - ht->recs) /
-	    ht->rec_size);
+	return (
+	    uint32_t)((size_t)((const uint8_t *)h - ht->recs) / ht->rec_size);
 }
 
 /* Least recently seen host, preferring one not in breach. */
 static uint32_t
 host_evict(struct host_table *ht)
 {
-	uint32_t r = ht->lru_tail;
+	uint32_t     r = ht->lru_tail;
 	struct host *h;
-	int k;
+	int	     k;
 
 	for (k = 0; k < 8 && r != NIL; k++) {
 		h = host_at(ht, r);
@@ -500,9 +501,9 @@ host_uses_series(const struct bl_threshold *t)
 static void
 host_series_stats(struct hseries *s, unsigned history)
 {
-	float v[BL_HIST_MAX];
+	float	 v[BL_HIST_MAX];
 	unsigned i, n = s->n < history ? s->n : history;
-	double med, mad;
+	double	 med, mad;
 
 	/* The newest n samples end just before head. */
 	for (i = 0; i < n; i++)
@@ -533,9 +534,9 @@ static void
 host_map_series(struct host *h)
 {
 	const struct bl_config *cfg = h->cfg;
-	uint8_t ref[BL_MAX_SERIES];
-	unsigned i, s, n = cfg->n_thr < BL_MAX_THRESH ? cfg->n_thr :
-	    BL_MAX_THRESH;
+	uint8_t			ref[BL_MAX_SERIES];
+	unsigned		i, s,
+	    n = cfg->n_thr < BL_MAX_THRESH ? cfg->n_thr : BL_MAX_THRESH;
 	int pass;
 
 	memset(ref, 0, sizeof(ref));
@@ -585,11 +586,11 @@ host_hour_of_day(int32_t hour)
 
 /* Find or (when create) make the record of addr; touches it. */
 static struct host *
-host_get(struct host_table *ht, const uint8_t addr[16], uint64_t now,
-    int create)
+host_get(
+    struct host_table *ht, const uint8_t addr[16], uint64_t now, int create)
 {
-	uint64_t hash = host_hash(ht, addr);
-	uint32_t r = host_find(ht, addr, hash), keep, next;
+	uint64_t     hash = host_hash(ht, addr);
+	uint32_t     r = host_find(ht, addr, hash), keep, next;
 	struct host *h;
 
 	if (r != NIL) {
@@ -647,8 +648,8 @@ host_popcount(const uint8_t *set, const uint8_t *minus)
 	unsigned i, n = 0;
 
 	for (i = 0; i < 32; i++)
-		n += (unsigned)__builtin_popcount(set[i] &
-		    (minus != NULL ? ~minus[i] : 0xff) & 0xff);
+		n += (unsigned)__builtin_popcount(
+		    set[i] & (minus != NULL ? ~minus[i] : 0xff) & 0xff);
 	return n;
 }
 
@@ -662,9 +663,9 @@ host_value(const struct host_table *ht, struct host *h, unsigned metric,
     uint32_t window, double *v)
 {
 	const struct bl_config *cfg = h->cfg;
-	const struct hcount *c;
-	struct hwin *w = NULL;
-	int wi;
+	const struct hcount    *c;
+	struct hwin	       *w = NULL;
+	int			wi;
 
 	*v = 0;
 	if (window == BL_WIN_HOUR) {
@@ -688,22 +689,22 @@ host_value(const struct host_table *ht, struct host *h, unsigned metric,
 	case BL_M_DST_PORTS:
 	case BL_M_DST_IPS:
 		if (w != NULL) {
-			float *e = metric == BL_M_DST_PORTS ? &w->est_ports :
-			    &w->est_ips;
+			float *e = metric == BL_M_DST_PORTS ? &w->est_ports
+							    : &w->est_ips;
 
 			if (*e < 0)
-				*e = (float)hll4_count(metric ==
-				    BL_M_DST_PORTS ? w->ports : w->ips);
+				*e = (float)hll4_count(metric == BL_M_DST_PORTS
+					? w->ports
+					: w->ips);
 			*v = *e;
-		}
-		else if (window == BL_WIN_DAY) {
+		} else if (window == BL_WIN_DAY) {
 			/* A 1024-register pass: once per change. */
 			unsigned k = metric == BL_M_DST_PORTS ? 0 : 1;
 			uint32_t f = k == 0 ? HF_EST_PORTS : HF_EST_IPS;
 
 			if (!(h->flags & f)) {
-				h->day_est[k] = hll_count(k == 0 ?
-				    &h->day_ports : &h->day_ips);
+				h->day_est[k] = hll_count(
+				    k == 0 ? &h->day_ports : &h->day_ips);
 				h->flags |= f;
 			}
 			*v = h->day_est[k];
@@ -741,8 +742,9 @@ host_value(const struct host_table *ht, struct host *h, unsigned metric,
 	case BL_M_REJECTED_SHARE:
 		if (c->ended == 0 || c->ended < cfg->share_min_conns)
 			return 0;
-		*v = (double)(metric == BL_M_HALF_OPEN_SHARE ? c->half_open :
-		    c->rejected) / c->ended;
+		*v = (double)(metric == BL_M_HALF_OPEN_SHARE ? c->half_open
+							     : c->rejected) /
+		    c->ended;
 		return 1;
 	default:
 		return 0;
@@ -753,9 +755,9 @@ host_value(const struct host_table *ht, struct host *h, unsigned metric,
 static double
 host_new_protocols(const struct host *h, uint32_t window, int *first)
 {
-	const uint8_t *set = window == BL_WIN_DAY ? h->proto_day :
-	    h->proto_month;
-	uint8_t learned[32];
+	const uint8_t *set =
+	    window == BL_WIN_DAY ? h->proto_day : h->proto_month;
+	uint8_t	 learned[32];
 	unsigned i, n = 0;
 
 	*first = -1;
@@ -778,11 +780,12 @@ static int
 host_thr(const struct host_table *ht, const struct host *h, unsigned i,
     double *thr, unsigned *basis)
 {
-	const struct bl_config *cfg = h->cfg;
+	const struct bl_config	  *cfg = h->cfg;
 	const struct bl_threshold *t = &cfg->thr[i];
-	const struct hseries *s;
-	double min = t->min > 0 ? t->min :
-	    bl_metric_default_min((enum bl_metric)t->metric);
+	const struct hseries	  *s;
+	double			   min = t->min > 0
+				? t->min
+				: bl_metric_default_min((enum bl_metric)t->metric);
 	double unit = bl_metric_unit((enum bl_metric)t->metric);
 
 	(void)ht;
@@ -799,9 +802,10 @@ host_thr(const struct host_table *ht, const struct host *h, unsigned i,
 	}
 	if (t->window_s == BL_WIN_HOUR) {
 		uint32_t slot = host_hour_of_day(h->hour);
-		unsigned need = cfg->warmup_days < BL_NIGHT_HIST ?
-		    cfg->warmup_days : BL_NIGHT_HIST;
-		double floor_b = (double)cfg->night_upload_min, med, mad;
+		unsigned need = cfg->warmup_days < BL_NIGHT_HIST
+		    ? cfg->warmup_days
+		    : BL_NIGHT_HIST;
+		double	 floor_b = (double)cfg->night_upload_min, med, mad;
 
 		if (min > floor_b)
 			floor_b = min;
@@ -810,8 +814,8 @@ host_thr(const struct host_table *ht, const struct host *h, unsigned i,
 
 			memcpy(v, h->night.v[slot], sizeof(v));
 			bl_median_mad(v, h->night.n[slot], &med, &mad);
-			*thr = bl_learned_threshold(med, mad, t->value, floor_b,
-			    unit);
+			*thr = bl_learned_threshold(
+			    med, mad, t->value, floor_b, unit);
 			return 1;
 		}
 		if (floor_b <= 0)
@@ -846,16 +850,16 @@ host_count_sub(struct hcount *a, const struct hcount *b)
 
 /* Move window i of h to flow time now: expire the buckets it left. */
 static void
-host_win_advance(const struct host_table *ht, struct host *h, unsigned i,
-    uint64_t now)
+host_win_advance(
+    const struct host_table *ht, struct host *h, unsigned i, uint64_t now)
 {
 	struct hwin *w = host_win(ht, h, i);
-	uint64_t e = now / ht->bucket_us[i], k, steps;
-	int cleared = 0;
-	unsigned b;
+	uint64_t     e = now / ht->bucket_us[i], k, steps;
+	int	     cleared = 0;
+	unsigned     b;
 
 	if (e <= w->head)
-		return;		/* same bucket, or time went back: clamp */
+		return; /* same bucket, or time went back: clamp */
 	steps = e - w->head < HW_BUCKETS ? e - w->head : HW_BUCKETS;
 	for (k = 1; k <= steps; k++) {
 		struct hbucket *bk = &w->b[(w->head + k) % HW_BUCKETS];
@@ -906,11 +910,11 @@ host_bucket(const struct host_table *ht, struct host *h, unsigned i)
  * not make an old burst look recent.
  */
 static struct hcount *
-host_bucket_at(const struct host_table *ht, struct host *h, unsigned i,
-    uint64_t t)
+host_bucket_at(
+    const struct host_table *ht, struct host *h, unsigned i, uint64_t t)
 {
 	struct hwin *w = host_win(ht, h, i);
-	uint64_t e = t / ht->bucket_us[i];
+	uint64_t     e = t / ht->bucket_us[i];
 
 	if (e > w->head)
 		e = w->head;
@@ -935,8 +939,8 @@ static void
 host_roll_day(const struct host_table *ht, struct host *h)
 {
 	const struct bl_config *cfg = h->cfg;
-	unsigned s, i;
-	double v;
+	unsigned		s, i;
+	double			v;
 
 	for (s = 0; s < BL_MAX_SERIES; s++) {
 		struct hseries *se = &h->series[s];
@@ -945,13 +949,13 @@ host_roll_day(const struct host_table *ht, struct host *h)
 			continue;
 		if (h->flags & HF_ACT_DAY) {
 			if (se->window_s == BL_WIN_DAY) {
-				if (host_value(ht, h, se->metric, BL_WIN_DAY,
-				    &v))
-					host_series_push(se, v,
-					    cfg->history_days);
+				if (host_value(
+					ht, h, se->metric, BL_WIN_DAY, &v))
+					host_series_push(
+					    se, v, cfg->history_days);
 			} else if (se->has_cur)
-				host_series_push(se, se->cur,
-				    cfg->history_days);
+				host_series_push(
+				    se, se->cur, cfg->history_days);
 		}
 		se->has_cur = 0;
 		se->cur = 0;
@@ -972,8 +976,8 @@ static void
 host_roll_month(const struct host_table *ht, struct host *h)
 {
 	const struct bl_config *cfg = h->cfg;
-	unsigned s;
-	double v;
+	unsigned		s;
+	double			v;
 
 	if (h->flags & HF_ACT_MONTH) {
 		for (s = 0; s < BL_MAX_SERIES; s++) {
@@ -1003,8 +1007,8 @@ host_roll(const struct host_table *ht, struct host *h, uint64_t now)
 	if (hr <= h->hour)
 		return 0;
 	if (h->flags & HF_ACT_HOUR)
-		host_night_push(h, host_hour_of_day(h->hour),
-		    (double)h->hour_out);
+		host_night_push(
+		    h, host_hour_of_day(h->hour), (double)h->hour_out);
 	h->hour_out = 0;
 	h->hour = hr;
 	h->flags = (h->flags & ~(uint32_t)HF_ACT_HOUR) | HF_ROLL_HOUR;
@@ -1048,7 +1052,7 @@ void
 host_packet(struct host_table *ht, const struct pktinfo *pi, uint64_t now)
 {
 	struct host *h;
-	unsigned i;
+	unsigned     i;
 
 	if (!(pi->flags & PI_HAS_L3))
 		return;
@@ -1067,7 +1071,7 @@ host_packet(struct host_table *ht, const struct pktinfo *pi, uint64_t now)
 		}
 		for (i = 0; i < ht->cfg.n_windows; i++) {
 			struct hcount *b = host_bucket(ht, h, i);
-			struct hwin *w = host_win(ht, h, i);
+			struct hwin   *w = host_win(ht, h, i);
 
 			b->bytes_out += pi->ip_len;
 			w->sum.bytes_out += pi->ip_len;
@@ -1114,14 +1118,13 @@ host_has_ports(uint8_t proto)
 }
 
 void
-host_conv_start(struct host_table *ht, const struct convrec *cr,
-    uint64_t now)
+host_conv_start(struct host_table *ht, const struct convrec *cr, uint64_t now)
 {
 	struct host *h;
-	uint64_t hp = 0, hi;
-	uint8_t key[3];
-	unsigned i;
-	int ports = host_has_ports(cr->proto);
+	uint64_t     hp = 0, hi;
+	uint8_t	     key[3];
+	unsigned     i;
+	int	     ports = host_has_ports(cr->proto);
 
 	if (!host_initiated(cr) || !host_is_local(ht, cr->src) ||
 	    (h = host_get(ht, cr->src, now, 1)) == NULL)
@@ -1141,7 +1144,7 @@ host_conv_start(struct host_table *ht, const struct convrec *cr,
 	h->dayc.conns++;
 	h->monthc.conns++;
 	for (i = 0; i < ht->cfg.n_windows; i++) {
-		struct hwin *w = host_win(ht, h, i);
+		struct hwin    *w = host_win(ht, h, i);
 		struct hbucket *b = &w->b[w->head % HW_BUCKETS];
 
 		b->c.conns++;
@@ -1167,16 +1170,15 @@ host_state_is(const struct convrec *cr, const char *s)
 	    cr->state[n] == '\0';
 }
 
-static void host_beacon_observe(struct host_table *, struct host *,
-    const struct convrec *, uint64_t);
+static void host_beacon_observe(
+    struct host_table *, struct host *, const struct convrec *, uint64_t);
 
 void
-host_conv_record(struct host_table *ht, const struct convrec *cr,
-    uint64_t now)
+host_conv_record(struct host_table *ht, const struct convrec *cr, uint64_t now)
 {
 	struct host *h;
-	int half = 0, rej = 0;
-	unsigned i;
+	int	     half = 0, rej = 0;
+	unsigned     i;
 
 	if (!host_initiated(cr) || !host_is_local(ht, cr->src) ||
 	    (h = host_get(ht, cr->src, now, 1)) == NULL)
@@ -1200,8 +1202,8 @@ host_conv_record(struct host_table *ht, const struct convrec *cr,
 	h->dayc.rejected += (uint32_t)rej;
 	h->monthc.rejected += (uint32_t)rej;
 	for (i = 0; i < ht->cfg.n_windows; i++) {
-		struct hcount *b = host_bucket_at(ht, h, i,
-		    cr->end_us != 0 ? cr->end_us : now);
+		struct hcount *b = host_bucket_at(
+		    ht, h, i, cr->end_us != 0 ? cr->end_us : now);
 		struct hwin *w = host_win(ht, h, i);
 
 		if (b == NULL)
@@ -1232,9 +1234,9 @@ static int
 host_sight(const struct host_table *ht, struct host *h,
     const struct convrec *cr, uint64_t now)
 {
-	uint8_t key[19];
+	uint8_t	 key[19];
 	uint64_t hash;
-	int32_t gen = (int32_t)(now / (3600 * US));
+	int32_t	 gen = (int32_t)(now / (3600 * US));
 	unsigned bit, seen;
 
 	if (gen != h->sight_gen) {
@@ -1250,9 +1252,10 @@ host_sight(const struct host_table *ht, struct host *h,
 	key[17] = (uint8_t)cr->dport;
 	key[18] = cr->proto;
 	hash = hll_hash(ht->cfg.seed ^ 0xbeac0beac0ULL, key, sizeof(key));
-	bit = (unsigned)(hash >> 54);		/* 0..1023 */
+	bit = (unsigned)(hash >> 54); /* 0..1023 */
 	seen = (unsigned)((h->sight[0][bit / 64] | h->sight[1][bit / 64]) >>
-	    (bit % 64)) & 1u;
+		   (bit % 64)) &
+	    1u;
 	h->sight[0][bit / 64] |= 1ULL << (bit % 64);
 	return (int)seen;
 }
@@ -1275,8 +1278,8 @@ host_beacon_admit(struct host_table *ht, struct host *h,
     const struct convrec *cr, uint64_t now)
 {
 	struct hbeacon *p, *victim = NULL;
-	int seen = host_sight(ht, h, cr, now), victim_stale = 0;
-	unsigned i;
+	int		seen = host_sight(ht, h, cr, now), victim_stale = 0;
+	unsigned	i;
 
 	for (i = 0; i < ht->cfg.beacon_pairs; i++) {
 		p = host_bcn(ht, h, i);
@@ -1289,20 +1292,24 @@ host_beacon_admit(struct host_table *ht, struct host *h,
 		return NULL;
 	for (i = 0; i < ht->cfg.beacon_pairs; i++) {
 		uint64_t quiet, last_iv;
-		int stale;
+		int	 stale;
 
 		p = host_bcn(ht, h, i);
 		if (p->flags & (BP_KNOWN | BP_ALERTED))
 			continue;
-		last_iv = p->n_iv > 0 ? (uint64_t)p->iv[(p->head +
-		    BL_BEACON_RING - 1) % BL_BEACON_RING] * 1000 : 0;
+		last_iv = p->n_iv > 0
+		    ? (uint64_t)p->iv[(p->head + BL_BEACON_RING - 1) %
+			  BL_BEACON_RING] *
+			1000
+		    : 0;
 		quiet = now > p->last_us ? now - p->last_us : 0;
 		stale = quiet > 2 * 3600 * US && quiet > 4 * last_iv;
 		if (victim == NULL || (stale && !victim_stale) ||
-		    (stale == victim_stale && (stale ?
-		    p->last_us < victim->last_us : p->n_obs < victim->n_obs ||
-		    (p->n_obs == victim->n_obs &&
-		    p->last_us < victim->last_us)))) {
+		    (stale == victim_stale &&
+			(stale ? p->last_us < victim->last_us
+			       : p->n_obs < victim->n_obs ||
+				    (p->n_obs == victim->n_obs &&
+					p->last_us < victim->last_us)))) {
 			victim = p;
 			victim_stale = stale;
 		}
@@ -1348,7 +1355,7 @@ host_beacon_observe(struct host_table *ht, struct host *h,
     const struct convrec *cr, uint64_t now)
 {
 	struct hbeacon *p;
-	uint64_t iv;
+	uint64_t	iv;
 
 	if (ht->cfg.beacon_pairs == 0 || host_beacon_thr(h->cfg) == NULL)
 		return;
@@ -1364,8 +1371,8 @@ host_beacon_observe(struct host_table *ht, struct host *h,
 		return;
 	iv = (cr->start_us - p->last_us) / 1000;
 	p->iv[p->head] = iv > UINT32_MAX ? UINT32_MAX : (uint32_t)iv;
-	p->sz[p->head] = cr->fwd.bytes > UINT32_MAX ? UINT32_MAX :
-	    (uint32_t)cr->fwd.bytes;
+	p->sz[p->head] =
+	    cr->fwd.bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)cr->fwd.bytes;
 	p->head = (uint8_t)((p->head + 1) % BL_BEACON_RING);
 	if (p->n_iv < BL_BEACON_RING)
 		p->n_iv++;
@@ -1400,10 +1407,10 @@ host_emit(struct host_table *ht, host_emit_fn emit, void *arg,
 }
 
 static void
-host_beacon_event(struct host_table *ht, struct host *h,
-    struct hbeacon *p, uint64_t now, int is_breach, const char *detail,
-    double score, double min_score, unsigned kind, double period_ms,
-    host_emit_fn emit, void *arg)
+host_beacon_event(struct host_table *ht, struct host *h, struct hbeacon *p,
+    uint64_t now, int is_breach, const char *detail, double score,
+    double min_score, unsigned kind, double period_ms, host_emit_fn emit,
+    void *arg)
 {
 	struct host_event ev;
 
@@ -1444,21 +1451,20 @@ host_beacon_event(struct host_table *ht, struct host *h,
  */
 static void
 host_beacon_judge(struct host_table *ht, struct host *h, struct hbeacon *p,
-    const struct bl_threshold *t, uint64_t now, host_emit_fn emit,
-    void *arg)
+    const struct bl_threshold *t, uint64_t now, host_emit_fn emit, void *arg)
 {
 	const struct bl_config *cfg = h->cfg;
-	uint32_t iv[BL_BEACON_RING], sz[BL_BEACON_RING];
-	double score, med, min = t->value;
-	unsigned i, n = p->n_iv;
-	int periodic, learning = h->n_days < cfg->warmup_days, changed;
+	uint32_t		iv[BL_BEACON_RING], sz[BL_BEACON_RING];
+	double			score, med, min = t->value;
+	unsigned		i, n = p->n_iv;
+	int	 periodic, learning = h->n_days < cfg->warmup_days, changed;
 	uint64_t learn_us = (uint64_t)cfg->beacon_learn_days * 86400 * US;
 
 	if (n < (cfg->beacon_min_iv > 2 ? cfg->beacon_min_iv : 2))
 		return;
 	for (i = 0; i < n; i++) {
-		unsigned k = (p->head + BL_BEACON_RING - n + i) %
-		    BL_BEACON_RING;
+		unsigned k =
+		    (p->head + BL_BEACON_RING - n + i) % BL_BEACON_RING;
 
 		iv[i] = p->iv[k];
 		sz[i] = p->sz[k];
@@ -1473,8 +1479,10 @@ host_beacon_judge(struct host_table *ht, struct host *h, struct hbeacon *p,
 	} else
 		p->streak = 0;
 	periodic = p->streak >= cfg->beacon_min_obs;
-	if (periodic && (p->since_us == 0 ||
-	    fabs(med - p->since_ms) > cfg->beacon_tolerance * p->since_ms)) {
+	if (periodic &&
+	    (p->since_us == 0 ||
+		fabs(med - p->since_ms) >
+		    cfg->beacon_tolerance * p->since_ms)) {
 		p->since_us = now;
 		p->since_ms = (uint32_t)med;
 	} else if (!periodic && score < cfg->normal_ratio * min) {
@@ -1497,8 +1505,8 @@ host_beacon_judge(struct host_table *ht, struct host *h, struct hbeacon *p,
 	    fabs(med - p->known_ms) > cfg->beacon_tolerance * p->known_ms;
 	if ((p->flags & BP_KNOWN) && !changed) {
 		if (p->flags & BP_ALERTED)
-			host_beacon_event(ht, h, p, now, 0, "known", score,
-			    min, t->kind, med, emit, arg);
+			host_beacon_event(ht, h, p, now, 0, "known", score, min,
+			    t->kind, med, emit, arg);
 		return;
 	}
 	if (learning || now - p->since_us >= learn_us) {
@@ -1511,8 +1519,9 @@ host_beacon_judge(struct host_table *ht, struct host *h, struct hbeacon *p,
 		return;
 	}
 	if (!(p->flags & BP_ALERTED))
-		host_beacon_event(ht, h, p, now, 1, changed ? "period-changed" :
-		    "new", score, min, t->kind, med, emit, arg);
+		host_beacon_event(ht, h, p, now, 1,
+		    changed ? "period-changed" : "new", score, min, t->kind,
+		    med, emit, arg);
 }
 
 /* Alerted pairs that fell silent (3 periods, at least 10 min) end. */
@@ -1521,21 +1530,21 @@ host_beacon_stale(struct host_table *ht, struct host *h, uint64_t now,
     host_emit_fn emit, void *arg)
 {
 	const struct bl_threshold *t = host_beacon_thr(h->cfg);
-	unsigned i;
+	unsigned		   i;
 
 	for (i = 0; i < ht->cfg.beacon_pairs && h->n_alerted > 0; i++) {
 		struct hbeacon *p = host_bcn(ht, h, i);
-		uint64_t period = (uint64_t)p->since_ms * 1000, quiet;
+		uint64_t	period = (uint64_t)p->since_ms * 1000, quiet;
 
 		if (!(p->flags & BP_ALERTED))
 			continue;
 		quiet = now > p->last_us ? now - p->last_us : 0;
 		if (t == NULL || (quiet > 3 * period && quiet > 600 * US)) {
-			host_beacon_event(ht, h, p, now, 0, t == NULL ?
-			    "threshold-removed" : "stopped", 0,
+			host_beacon_event(ht, h, p, now, 0,
+			    t == NULL ? "threshold-removed" : "stopped", 0,
 			    t != NULL ? t->value : 0,
-			    t != NULL ? t->kind : BL_LEARNED, p->since_ms,
-			    emit, arg);
+			    t != NULL ? t->kind : BL_LEARNED, p->since_ms, emit,
+			    arg);
 			p->streak = 0;
 			p->since_us = 0;
 		}
@@ -1545,22 +1554,22 @@ host_beacon_stale(struct host_table *ht, struct host *h, uint64_t now,
 /* ---- evaluation -------------------------------------------------------- */
 
 static void
-host_thr_event(struct host_table *ht, struct host *h, unsigned i,
-    uint64_t now, int is_breach, double v, double thr, unsigned basis,
-    const char *detail, int new_proto, host_emit_fn emit, void *arg)
+host_thr_event(struct host_table *ht, struct host *h, unsigned i, uint64_t now,
+    int is_breach, double v, double thr, unsigned basis, const char *detail,
+    int new_proto, host_emit_fn emit, void *arg)
 {
 	const struct bl_threshold *t = &h->cfg->thr[i];
-	struct host_event ev;
+	struct host_event	   ev;
 
 	host_emit_init(&ev, h, now, is_breach, t->metric);
 	ev.basis = (uint8_t)basis;
 	ev.value = v;
 	ev.threshold = thr;
 	ev.cfg_window = t->window_s;
-	ev.window_s = t->window_s == BL_WIN_HOUR ? 3600 :
-	    t->window_s == BL_WIN_DAY ? 86400 :
-	    t->window_s == BL_WIN_MONTH ? bl_month_seconds(h->month) :
-	    t->window_s;
+	ev.window_s = t->window_s == BL_WIN_HOUR ? 3600
+	    : t->window_s == BL_WIN_DAY		 ? 86400
+	    : t->window_s == BL_WIN_MONTH	 ? bl_month_seconds(h->month)
+						 : t->window_s;
 	bl_window_name(t->window_s, ev.window, sizeof(ev.window));
 	ev.detail = detail;
 	ev.new_proto = new_proto;
@@ -1585,16 +1594,16 @@ host_eval(struct host_table *ht, struct host *h, uint64_t now,
     host_emit_fn emit, void *arg)
 {
 	const struct bl_config *cfg = h->cfg;
-	unsigned i, s, basis, n = cfg->n_thr < BL_MAX_THRESH ? cfg->n_thr :
-	    BL_MAX_THRESH;
+	unsigned		i, s, basis,
+	    n = cfg->n_thr < BL_MAX_THRESH ? cfg->n_thr : BL_MAX_THRESH;
 	double v, thr;
-	int ok, act, first;
+	int    ok, act, first;
 
 	host_roll(ht, h, now);
 	host_advance(ht, h, now);
 	for (i = 0; i < n; i++) {
 		const struct bl_threshold *t = &cfg->thr[i];
-		uint32_t bit = 1u << i;
+		uint32_t		   bit = 1u << i;
 
 		if (t->metric == BL_M_BEACON)
 			continue;
@@ -1615,9 +1624,9 @@ host_eval(struct host_table *ht, struct host *h, uint64_t now,
 			else
 				end = !ok || v < cfg->normal_ratio * thr;
 			if (end)
-				host_thr_event(ht, h, i, now, 0, v, act ? thr :
-				    0, basis, act ? NULL : "inactive", -1,
-				    emit, arg);
+				host_thr_event(ht, h, i, now, 0, v,
+				    act ? thr : 0, basis,
+				    act ? NULL : "inactive", -1, emit, arg);
 		}
 		if (!(h->breach & bit) && act && ok && v >= thr)
 			host_thr_event(ht, h, i, now, 1, v, thr, basis,
@@ -1657,7 +1666,7 @@ static int
 host_needs_ticks(const struct host *h)
 {
 	const struct bl_config *cfg = h->cfg;
-	unsigned i;
+	unsigned		i;
 
 	for (i = 0; i < cfg->n_thr && i < BL_MAX_THRESH; i++)
 		if ((h->breach & (1u << i)) &&
@@ -1673,7 +1682,7 @@ host_tick(struct host_table *ht, uint64_t now, host_emit_fn emit, void *arg)
 	uint64_t min;
 
 	if (now < ht->now_us)
-		now = ht->now_us;	/* flow time never goes back */
+		now = ht->now_us; /* flow time never goes back */
 	ht->now_us = now;
 	min = now / (60 * US);
 	if (min != ht->walk_min) {
@@ -1740,8 +1749,8 @@ host_reconfig(struct host_table *ht, const struct bl_config *cfg,
     void *emit_arg, char *err, size_t errlen)
 {
 	struct bl_config *old;
-	uint32_t r;
-	unsigned i;
+	uint32_t	  r;
+	unsigned	  i;
 
 	if (bl_config_check(cfg, &ht->cfg, err, errlen) != 0)
 		return -1;
@@ -1762,9 +1771,9 @@ host_reconfig(struct host_table *ht, const struct bl_config *cfg,
 	if (now < ht->now_us)
 		now = ht->now_us;
 	for (r = 0; r < ht->n_used; r++) {
-		struct host *h = host_at(ht, r);
+		struct host	       *h = host_at(ht, r);
 		const struct bl_config *oc, *nc;
-		uint32_t nb = 0;
+		uint32_t		nb = 0;
 
 		if (h->cfg == NULL)
 			continue;
@@ -1781,9 +1790,8 @@ host_reconfig(struct host_table *ht, const struct bl_config *cfg,
 				continue;
 			}
 			h->cfg = oc;
-			host_thr_event(ht, h, i, now, 0, 0, 0,
-			    oc->thr[i].kind, "threshold-removed", -1, emit,
-			    emit_arg);
+			host_thr_event(ht, h, i, now, 0, 0, 0, oc->thr[i].kind,
+			    "threshold-removed", -1, emit, emit_arg);
 		}
 		h->cfg = nc;
 		h->breach = nb;
@@ -1797,12 +1805,12 @@ host_reconfig(struct host_table *ht, const struct bl_config *cfg,
 }
 
 int
-host_info(const struct host_table *ht, const uint8_t addr[16],
-    struct host_info *out)
+host_info(
+    const struct host_table *ht, const uint8_t addr[16], struct host_info *out)
 {
-	uint32_t r = host_find(ht, addr, host_hash(ht, addr));
+	uint32_t     r = host_find(ht, addr, host_hash(ht, addr));
 	struct host *h;
-	unsigned i;
+	unsigned     i;
 
 	if (r == NIL) {
 		errno = ENOENT;
@@ -1841,10 +1849,10 @@ int
 host_threshold(const struct host_table *ht, const uint8_t addr[16],
     enum bl_metric m, uint32_t window_s, enum bl_kind kind, double *thr)
 {
-	uint32_t r = host_find(ht, addr, host_hash(ht, addr));
+	uint32_t	    r = host_find(ht, addr, host_hash(ht, addr));
 	struct bl_threshold key;
-	unsigned basis;
-	int i;
+	unsigned	    basis;
+	int		    i;
 
 	if (r == NIL)
 		goto none;
@@ -1869,7 +1877,7 @@ size_t
 host_list(const struct host_table *ht, uint8_t (*out)[16], size_t max)
 {
 	uint32_t r;
-	size_t n = 0;
+	size_t	 n = 0;
 
 	for (r = 0; r < ht->n_used && n < max; r++) {
 		const struct host *h = host_at(ht, r);
@@ -1884,25 +1892,25 @@ size_t
 host_thresholds(const struct host_table *ht, const uint8_t addr[16],
     struct host_thr_view *out, size_t max)
 {
-	uint32_t r = host_find(ht, addr, host_hash(ht, addr));
+	uint32_t     r = host_find(ht, addr, host_hash(ht, addr));
 	struct host *h;
-	unsigned i, basis;
-	size_t n = 0;
+	unsigned     i, basis;
+	size_t	     n = 0;
 
 	if (r == NIL)
 		return 0;
 	h = host_at(ht, r);
 	for (i = 0; i < h->cfg->n_thr && n < max; i++) {
 		const struct bl_threshold *t = &h->cfg->thr[i];
-		struct host_thr_view *v = &out[n++];
+		struct host_thr_view	  *v = &out[n++];
 
 		memset(v, 0, sizeof(*v));
 		v->metric = t->metric;
 		v->kind = t->kind;
 		v->window_s = t->window_s;
 		if (t->metric != BL_M_BEACON)
-			v->has_value = host_value(ht, h, t->metric,
-			    t->window_s, &v->value);
+			v->has_value = host_value(
+			    ht, h, t->metric, t->window_s, &v->value);
 		v->active = host_thr(ht, h, i, &v->threshold, &basis);
 		v->in_breach = (h->breach >> i) & 1u;
 	}
@@ -1929,13 +1937,13 @@ host_thresholds(const struct host_table *ht, const uint8_t addr[16],
  * seen first, so loading them in order rebuilds the LRU order and a
  * smaller table keeps the most recent ones.
  */
-#define HS_MAGIC	"SNSDHOST"
-#define HS_VERSION	1
-#define HS_HDR_LEN	32
-#define HS_MAX_FILE	(1u << 30)
+#define HS_MAGIC "SNSDHOST"
+#define HS_VERSION 1
+#define HS_HDR_LEN 32
+#define HS_MAX_FILE (1u << 30)
 
 struct hs_buf {
-	uint8_t	*p;
+	uint8_t *p;
 	size_t	 len;
 	size_t	 cap;
 	int	 err;
@@ -1947,7 +1955,7 @@ hs_put(struct hs_buf *b, const void *d, size_t n)
 	if (b->err)
 		return;
 	if (b->len + n > b->cap) {
-		size_t nc = b->cap ? b->cap * 2 : 65536;
+		size_t	 nc = b->cap ? b->cap * 2 : 65536;
 		uint8_t *np;
 
 		while (nc < b->len + n)
@@ -1974,7 +1982,7 @@ hs_u8(struct hs_buf *b, unsigned v)
 static void
 hs_be16(struct hs_buf *b, unsigned v)
 {
-	uint8_t x[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t x[2] = {(uint8_t)(v >> 8), (uint8_t)v};
 
 	hs_put(b, x, 2);
 }
@@ -1982,8 +1990,8 @@ hs_be16(struct hs_buf *b, unsigned v)
 static void
 hs_be32(struct hs_buf *b, uint32_t v)
 {
-	uint8_t x[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16),
-	    (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t x[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16),
+	    (uint8_t)(v >> 8), (uint8_t)v};
 
 	hs_put(b, x, 4);
 }
@@ -2007,10 +2015,10 @@ hs_f32(struct hs_buf *b, float f)
 static void
 hs_host(const struct host_table *ht, struct host *h, struct hs_buf *b)
 {
-	size_t at = b->len;
+	size_t	 at = b->len;
 	unsigned s, i, k, n_s = 0, n_b = 0;
 
-	hs_be32(b, 0);		/* length, patched below */
+	hs_be32(b, 0); /* length, patched below */
 	hs_put(b, h->addr, 16);
 	hs_be64(b, h->first_seen_us);
 	hs_be64(b, h->last_seen_us);
@@ -2029,8 +2037,10 @@ hs_host(const struct host_table *ht, struct host *h, struct hs_buf *b)
 		hs_be32(b, se->window_s);
 		hs_u8(b, se->n);
 		for (k = 0; k < se->n; k++)
-			hs_f32(b, se->v[((unsigned)se->head + BL_HIST_MAX -
-			    se->n + k) % BL_HIST_MAX]);
+			hs_f32(b,
+			    se->v[((unsigned)se->head + BL_HIST_MAX - se->n +
+				      k) %
+				BL_HIST_MAX]);
 	}
 	hs_u8(b, 24);
 	for (i = 0; i < 24; i++) {
@@ -2038,8 +2048,10 @@ hs_host(const struct host_table *ht, struct host *h, struct hs_buf *b)
 
 		hs_u8(b, n);
 		for (k = 0; k < n; k++)
-			hs_f32(b, h->night.v[i][(h->night.head[i] +
-			    BL_NIGHT_HIST - n + k) % BL_NIGHT_HIST]);
+			hs_f32(b,
+			    h->night.v[i][(h->night.head[i] + BL_NIGHT_HIST -
+					      n + k) %
+				BL_NIGHT_HIST]);
 	}
 	for (i = 0; i < ht->cfg.beacon_pairs; i++)
 		n_b += (host_bcn(ht, h, i)->flags & BP_KNOWN) != 0;
@@ -2085,9 +2097,9 @@ hs_write_all(int fd, const uint8_t *p, size_t n)
 static int
 hs_sync_dir(const char *path)
 {
-	char dir[PATH_MAX];
+	char	    dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
-	int fd, rc;
+	int	    fd, rc;
 
 	if (slash == NULL)
 		util_strlcpy(dir, ".", sizeof(dir));
@@ -2112,13 +2124,12 @@ host_save(const struct host_table *ht, const char *path, uint64_t now,
     char *err, size_t errlen)
 {
 	struct hs_buf b;
-	char tmp[PATH_MAX];
-	uint32_t r, n = 0, crc;
-	int fd = -1, e;
+	char	      tmp[PATH_MAX];
+	uint32_t      r, n = 0, crc;
+	int	      fd = -1, e;
 
 	memset(&b, 0, sizeof(b));
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >=
-	    sizeof(tmp)) {
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
 		snprintf(err, errlen, "%s: path too long", path);
 		errno = ENAMETOOLONG;
 		return -1;
@@ -2128,7 +2139,7 @@ host_save(const struct host_table *ht, const char *path, uint64_t now,
 	hs_be16(&b, HS_HDR_LEN);
 	hs_be32(&b, 0);
 	hs_be64(&b, now);
-	hs_be32(&b, 0);		/* n_hosts, patched below */
+	hs_be32(&b, 0); /* n_hosts, patched below */
 	hs_be32(&b, 0);
 	for (r = ht->lru_tail; r != NIL; r = host_at(ht, r)->lru_prev) {
 		hs_host(ht, host_at(ht, r), &b);
@@ -2148,8 +2159,8 @@ host_save(const struct host_table *ht, const char *path, uint64_t now,
 	hs_be32(&b, crc);
 	if (b.err)
 		goto fail_mem;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    0640);
+	fd = open(
+	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0 || hs_write_all(fd, b.p, b.len) != 0 || fsync(fd) != 0)
 		goto fail;
 	if (close(fd) != 0) {
@@ -2184,27 +2195,27 @@ fail:
 
 /* One parsed host record (pointers into the file buffer). */
 struct hs_rec {
-	uint8_t		 addr[16];
-	uint64_t	 first_us;
-	uint64_t	 last_us;
-	uint32_t	 n_days;
-	uint8_t		 proto_cur[32];
-	uint8_t		 proto_prev[32];
-	unsigned	 n_series;
+	uint8_t	 addr[16];
+	uint64_t first_us;
+	uint64_t last_us;
+	uint32_t n_days;
+	uint8_t	 proto_cur[32];
+	uint8_t	 proto_prev[32];
+	unsigned n_series;
 	struct {
-		uint8_t		metric;
-		uint32_t	window;
-		unsigned	n;
-		float		v[BL_HIST_MAX];
+		uint8_t	 metric;
+		uint32_t window;
+		unsigned n;
+		float	 v[BL_HIST_MAX];
 	} series[BL_MAX_SERIES];
-	unsigned	 night_n[24];
-	float		 night[24][BL_NIGHT_HIST];
-	unsigned	 n_beacons;
+	unsigned night_n[24];
+	float	 night[24][BL_NIGHT_HIST];
+	unsigned n_beacons;
 	struct {
-		uint8_t		peer[16];
-		uint16_t	dport;
-		uint8_t		proto;
-		uint32_t	period_ms;
+		uint8_t	 peer[16];
+		uint16_t dport;
+		uint8_t	 proto;
+		uint32_t period_ms;
 	} beacons[BL_MAX_BEACONS];
 };
 
@@ -2212,7 +2223,7 @@ static float
 hs_f32_get(struct cur *c, int *bad)
 {
 	uint32_t u = cur_be32(c);
-	float f;
+	float	 f;
 
 	memcpy(&f, &u, 4);
 	if (!isfinite(f) || f < 0)
@@ -2225,7 +2236,7 @@ static const char *
 hs_parse_rec(struct cur *c, struct hs_rec *rec)
 {
 	unsigned i, k, n;
-	int bad = 0;
+	int	 bad = 0;
 
 	memset(rec, 0, sizeof(*rec));
 	cur_bytes(c, rec->addr, 16);
@@ -2298,7 +2309,7 @@ static void
 hs_apply(struct host_table *ht, const struct hs_rec *rec, uint64_t now)
 {
 	struct host *h;
-	unsigned i, k, s;
+	unsigned     i, k, s;
 
 	if (!host_is_local(ht, rec->addr) ||
 	    (h = host_get(ht, rec->addr, rec->last_us, 1)) == NULL)
@@ -2327,17 +2338,17 @@ hs_apply(struct host_table *ht, const struct hs_rec *rec, uint64_t now)
 		se->window_s = rec->series[i].window;
 		se->metric = rec->series[i].metric;
 		for (k = 0; k < rec->series[i].n; k++)
-			host_series_push(se, rec->series[i].v[k],
-			    h->cfg->history_days);
+			host_series_push(
+			    se, rec->series[i].v[k], h->cfg->history_days);
 	}
 	memset(&h->night, 0, sizeof(h->night));
 	for (i = 0; i < 24; i++)
 		for (k = 0; k < rec->night_n[i]; k++)
 			host_night_push(h, i, rec->night[i][k]);
 	for (i = 0; i < rec->n_beacons; i++) {
-		struct hbeacon *p = host_beacon_find(ht, h,
-		    rec->beacons[i].peer, rec->beacons[i].dport,
-		    rec->beacons[i].proto);
+		struct hbeacon *p =
+		    host_beacon_find(ht, h, rec->beacons[i].peer,
+			rec->beacons[i].dport, rec->beacons[i].proto);
 
 		for (k = 0; k < ht->cfg.beacon_pairs && p == NULL; k++)
 			if (!(host_bcn(ht, h, k)->flags & BP_USED)) {
@@ -2362,8 +2373,8 @@ static const char *
 hs_walk(struct host_table *ht, const uint8_t *p, size_t len, int apply,
     uint64_t now, uint32_t *bad_rec, struct hs_rec *rec)
 {
-	struct cur c, sub;
-	uint32_t n, i;
+	struct cur  c, sub;
+	uint32_t    n, i;
 	const char *why;
 
 	cur_init(&c, p, len - 4);
@@ -2394,10 +2405,10 @@ host_load_mem(struct host_table *ht, const uint8_t *buf, size_t len,
     const char *name, uint64_t now, char *err, size_t errlen)
 {
 	struct hs_rec *rec;
-	struct cur c;
-	uint32_t stored, crc, bad_rec = UINT32_MAX;
-	unsigned version, hlen;
-	const char *why = NULL;
+	struct cur     c;
+	uint32_t       stored, crc, bad_rec = UINT32_MAX;
+	unsigned       version, hlen;
+	const char    *why = NULL;
 
 	cur_init(&c, buf, len);
 	if (len < HS_HDR_LEN + 4) {
@@ -2411,8 +2422,10 @@ host_load_mem(struct host_table *ht, const uint8_t *buf, size_t len,
 	version = cur_be16(&c);
 	hlen = cur_be16(&c);
 	if (version != HS_VERSION) {
-		snprintf(err, errlen, "%s: format version %u, this sensord "
-		    "reads version %d", name, version, HS_VERSION);
+		snprintf(err, errlen,
+		    "%s: format version %u, this sensord "
+		    "reads version %d",
+		    name, version, HS_VERSION);
 		errno = EINVAL;
 		return -1;
 	}
@@ -2424,8 +2437,10 @@ host_load_mem(struct host_table *ht, const uint8_t *buf, size_t len,
 	    (uint32_t)buf[len - 2] << 8 | buf[len - 1];
 	crc = (uint32_t)crc32(0L, buf, (uInt)(len - 4));
 	if (crc != stored) {
-		snprintf(err, errlen, "%s: checksum mismatch (stored %08x, "
-		    "computed %08x): truncated or corrupt", name, stored, crc);
+		snprintf(err, errlen,
+		    "%s: checksum mismatch (stored %08x, "
+		    "computed %08x): truncated or corrupt",
+		    name, stored, crc);
 		errno = EINVAL;
 		return -1;
 	}
@@ -2443,8 +2458,8 @@ host_load_mem(struct host_table *ht, const uint8_t *buf, size_t len,
 		return 0;
 bad:
 	if (bad_rec != UINT32_MAX)
-		snprintf(err, errlen, "%s: host record %u: %s", name, bad_rec,
-		    why);
+		snprintf(
+		    err, errlen, "%s: host record %u: %s", name, bad_rec, why);
 	else
 		snprintf(err, errlen, "%s: %s", name, why);
 	errno = EINVAL;
@@ -2455,10 +2470,10 @@ int
 host_load(struct host_table *ht, const char *path, uint64_t now, char *err,
     size_t errlen)
 {
-	uint8_t *buf = NULL;
+	uint8_t	   *buf = NULL;
 	struct stat sb;
-	size_t got = 0;
-	int fd, e, rc;
+	size_t	    got = 0;
+	int	    fd, e, rc;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
 		e = errno;
@@ -2469,8 +2484,9 @@ host_load(struct host_table *ht, const char *path, uint64_t now, char *err,
 		goto io;
 	}
 	if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > HS_MAX_FILE) {
-		snprintf(err, errlen, "%s: %s", path, !S_ISREG(sb.st_mode) ?
-		    "not a regular file" : "larger than 1 GiB");
+		snprintf(err, errlen, "%s: %s", path,
+		    !S_ISREG(sb.st_mode) ? "not a regular file"
+					 : "larger than 1 GiB");
 		close(fd);
 		errno = EINVAL;
 		return -1;
@@ -2489,7 +2505,7 @@ host_load(struct host_table *ht, const char *path, uint64_t now, char *err,
 			goto io;
 		}
 		if (rd == 0)
-			break;		/* shrank under us: judged as is */
+			break; /* shrank under us: judged as is */
 		got += (size_t)rd;
 	}
 	close(fd);
@@ -2508,21 +2524,21 @@ io:
 }
 
 int
-host_state_quarantine(const char *path, uint64_t now, char *newpath,
-    size_t newlen)
+host_state_quarantine(
+    const char *path, uint64_t now, char *newpath, size_t newlen)
 {
-	time_t t = (time_t)(now / US);
+	time_t	  t = (time_t)(now / US);
 	struct tm tm;
-	char stamp[32];
-	int i;
+	char	  stamp[32];
+	int	  i;
 
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	for (i = 0; i < 1000; i++) {
-		int n = i == 0 ?
-		    snprintf(newpath, newlen, "%s.corrupt-%s", path, stamp) :
-		    snprintf(newpath, newlen, "%s.corrupt-%s-%d", path, stamp,
-		    i);
+		int n = i == 0
+		    ? snprintf(newpath, newlen, "%s.corrupt-%s", path, stamp)
+		    : snprintf(
+			  newpath, newlen, "%s.corrupt-%s-%d", path, stamp, i);
 
 		if (n < 0 || (size_t)n >= newlen) {
 			errno = ENAMETOOLONG;
@@ -2530,7 +2546,7 @@ host_state_quarantine(const char *path, uint64_t now, char *newpath,
 		}
 		/* Never replace an earlier quarantined file. */
 		if (renameat2(AT_FDCWD, path, AT_FDCWD, newpath,
-		    RENAME_NOREPLACE) == 0)
+			RENAME_NOREPLACE) == 0)
 			return 0;
 		if (errno != EEXIST)
 			return -1;

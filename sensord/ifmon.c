@@ -47,20 +47,20 @@
 
 #include "ifmon.h"
 
-#define IFMON_RCVBUF		(1 << 20)
+#define IFMON_RCVBUF (1 << 20)
 
 struct ifmon {
-	int			 iofd;	/* any socket: interface ioctls */
-	struct nl_sock		*sock;	/* ours: the manager does not free it */
-	struct nl_cache_mngr	*mngr;
-	struct nl_cache		*links;
-	struct nl_cache		*addrs;
-	uint64_t		 gen;
+	int		      iofd; /* any socket: interface ioctls */
+	struct nl_sock	     *sock; /* ours: the manager does not free it */
+	struct nl_cache_mngr *mngr;
+	struct nl_cache	     *links;
+	struct nl_cache	     *addrs;
+	uint64_t	      gen;
 };
 
 static void
-ifmon_changed(struct nl_cache *cache, struct nl_object *obj, int action,
-    void *arg)
+ifmon_changed(
+    struct nl_cache *cache, struct nl_object *obj, int action, void *arg)
 {
 	struct ifmon *im = arg;
 
@@ -92,21 +92,21 @@ ifmon_open(struct ifmon *im, char *err, size_t errlen)
 		snprintf(err, errlen, "netlink: out of memory");
 		return -1;
 	}
-	rc = nl_cache_mngr_alloc(im->sock, NETLINK_ROUTE, NL_AUTO_PROVIDE,
-	    &im->mngr);
+	rc = nl_cache_mngr_alloc(
+	    im->sock, NETLINK_ROUTE, NL_AUTO_PROVIDE, &im->mngr);
 	if (rc < 0) {
-		snprintf(err, errlen, "netlink: cache manager: %s",
-		    nl_geterror(rc));
+		snprintf(
+		    err, errlen, "netlink: cache manager: %s", nl_geterror(rc));
 		im->mngr = NULL;
 		ifmon_close(im);
 		return -1;
 	}
 	/* Best effort: a smaller buffer only makes resyncs more likely. */
 	(void)nl_socket_set_buffer_size(im->sock, IFMON_RCVBUF, 0);
-	if ((rc = nl_cache_mngr_add(im->mngr, "route/link", ifmon_changed, im,
-	    &im->links)) < 0 ||
-	    (rc = nl_cache_mngr_add(im->mngr, "route/addr", ifmon_changed, im,
-	    &im->addrs)) < 0) {
+	if ((rc = nl_cache_mngr_add(
+		 im->mngr, "route/link", ifmon_changed, im, &im->links)) < 0 ||
+	    (rc = nl_cache_mngr_add(
+		 im->mngr, "route/addr", ifmon_changed, im, &im->addrs)) < 0) {
 		snprintf(err, errlen, "netlink: link/address cache: %s",
 		    nl_geterror(rc));
 		ifmon_close(im);
@@ -125,8 +125,8 @@ ifmon_new(char *err, size_t errlen)
 		return NULL;
 	}
 	if ((im->iofd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
-		snprintf(err, errlen, "interface ioctl socket: %s",
-		    strerror(errno));
+		snprintf(
+		    err, errlen, "interface ioctl socket: %s", strerror(errno));
 		free(im);
 		return NULL;
 	}
@@ -186,8 +186,8 @@ ifmon_generation(const struct ifmon *im)
 
 /* ioctl `req` on interface `name`; 0, or -1 (ENODEV: no such name). */
 static int
-ifmon_ioctl(struct ifmon *im, const char *name, unsigned long req,
-    struct ifreq *ifr)
+ifmon_ioctl(
+    struct ifmon *im, const char *name, unsigned long req, struct ifreq *ifr)
 {
 	memset(ifr, 0, sizeof(*ifr));
 	if (util_strlcpy(ifr->ifr_name, name, sizeof(ifr->ifr_name)) >=
@@ -202,7 +202,7 @@ enum ifmon_state
 ifmon_link_state(struct ifmon *im, const char *name)
 {
 	struct ifreq ifr;
-	unsigned flags;
+	unsigned     flags;
 
 	if (ifmon_ioctl(im, name, SIOCGIFFLAGS, &ifr) != 0)
 		return IFMON_GONE;
@@ -236,9 +236,9 @@ ifmon_state_name(enum ifmon_state st)
 }
 
 struct addr_walk {
-	int		 ifindex;
-	struct cidr	*out;
-	size_t		 max, n;
+	int	     ifindex;
+	struct cidr *out;
+	size_t	     max, n;
 };
 
 static void
@@ -246,10 +246,10 @@ addr_one(struct nl_object *obj, void *arg)
 {
 	struct addr_walk *w = arg;
 	struct rtnl_addr *a = (struct rtnl_addr *)obj;
-	struct nl_addr *local;
-	struct cidr c;
-	unsigned plen, i;
-	const uint8_t *b;
+	struct nl_addr	 *local;
+	struct cidr	  c;
+	unsigned	  plen, i;
+	const uint8_t	 *b;
 
 	if (w->n == w->max || rtnl_addr_get_ifindex(a) != w->ifindex)
 		return;
@@ -271,7 +271,7 @@ addr_one(struct nl_object *obj, void *arg)
 		return;
 	/* Keep the network part only. */
 	for (i = c.len; i < 128; i++)
-		c.addr[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+		c.addr[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
 	for (i = 0; i < w->n; i++)
 		if (w->out[i].len == c.len &&
 		    memcmp(w->out[i].addr, c.addr, 16) == 0)
@@ -282,8 +282,8 @@ addr_one(struct nl_object *obj, void *arg)
 size_t
 ifmon_addrs(struct ifmon *im, const char *name, struct cidr *out, size_t max)
 {
-	struct ifreq ifr;
-	struct addr_walk w = { 0, out, max, 0 };
+	struct ifreq	 ifr;
+	struct addr_walk w = {0, out, max, 0};
 
 	if (im->addrs == NULL || ifmon_ioctl(im, name, SIOCGIFINDEX, &ifr) != 0)
 		return 0;

@@ -21,23 +21,23 @@
 struct ifmon;
 
 enum ifmon_state {
-	IFMON_GONE,		/* no interface of that name */
-	IFMON_DOWN,		/* administratively down (no IFF_UP) */
-	IFMON_NO_CARRIER,	/* up, operstate down / lower layer down */
-	IFMON_UP		/* up and not known to lack a carrier */
+	IFMON_GONE,	  /* no interface of that name */
+	IFMON_DOWN,	  /* administratively down (no IFF_UP) */
+	IFMON_NO_CARRIER, /* up, operstate down / lower layer down */
+	IFMON_UP	  /* up and not known to lack a carrier */
 };
 
 /* NULL with a message in err (names the netlink step that failed). */
-struct ifmon	*ifmon_new(char *err, size_t errlen);
-void		 ifmon_free(struct ifmon *im);
-int		 ifmon_fd(const struct ifmon *im);
+struct ifmon *ifmon_new(char *err, size_t errlen);
+void	      ifmon_free(struct ifmon *im);
+int	      ifmon_fd(const struct ifmon *im);
 /*
  * Read pending netlink messages (never blocks).  When notifications were
  * lost (socket buffer overrun), the caches are rebuilt from a fresh dump
  * and the generation bumped: returns 1 then, 0 normally, -1 when even the
  * rebuild failed (err says why; the old caches stay, possibly stale).
  */
-int		 ifmon_process(struct ifmon *im, char *err, size_t errlen);
+int ifmon_process(struct ifmon *im, char *err, size_t errlen);
 /* Bumped on every link or address change seen. */
 uint64_t	 ifmon_generation(const struct ifmon *im);
 enum ifmon_state ifmon_link_state(struct ifmon *im, const char *name);
@@ -47,7 +47,7 @@ const char	*ifmon_state_name(enum ifmon_state st);
  * mapped as everywhere), at most `max`; the number stored.  Duplicates
  * (two addresses in one prefix) are stored once.
  */
-size_t		 ifmon_addrs(struct ifmon *im, const char *name,
-		    struct cidr *out, size_t max);
+size_t ifmon_addrs(
+    struct ifmon *im, const char *name, struct cidr *out, size_t max);
 
 #endif /* SENSORD_IFMON_H */

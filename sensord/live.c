@@ -69,22 +69,22 @@
 #include "sdnotify.h"
 #include "sensord.h"
 
-#define LIVE_BUDGET	512	/* packets per interface per poll round */
-#define LIVE_LAG_US	300000	/* how far the tick trails the wall clock */
+#define LIVE_BUDGET 512	   /* packets per interface per poll round */
+#define LIVE_LAG_US 300000 /* how far the tick trails the wall clock */
 #define LIVE_RDERR_QUIET_US (60 * UINT64_C(1000000))
-#define LIVE_STATUS_S	10	/* STATUS= refresh for systemctl status */
+#define LIVE_STATUS_S 10 /* STATUS= refresh for systemctl status */
 
 enum { PFD_SIG, PFD_TIMER, PFD_NETLINK, PFD_CAP0 };
 
 /* The logged state of one configured interface (sd->cap_state[i]). */
 enum live_if {
-	LIF_NEW,		/* nothing logged yet */
+	LIF_NEW, /* nothing logged yet */
 	LIF_CAPTURING,
 	LIF_GONE,
 	LIF_DOWN,
 	LIF_NO_CARRIER,
-	LIF_FAILED,		/* exists and up, but the open failed */
-	LIF_READ_ERROR		/* read failed; reopened on the next tick */
+	LIF_FAILED,    /* exists and up, but the open failed */
+	LIF_READ_ERROR /* read failed; reopened on the next tick */
 };
 
 static uint64_t
@@ -101,8 +101,9 @@ static void
 live_pkt_ns(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct sensord *sd = (struct sensord *)user;
-	uint64_t ts_ns = h->ts.tv_sec < 0 ? 0 :
-	    (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
+	uint64_t	ts_ns = h->ts.tv_sec < 0
+		   ? 0
+		   : (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
 
 	sd_packet(sd, bytes, h->caplen, h->len, ts_ns);
 }
@@ -111,9 +112,10 @@ static void
 live_pkt_us(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct sensord *sd = (struct sensord *)user;
-	uint64_t ts_ns = h->ts.tv_sec < 0 ? 0 :
-	    (uint64_t)h->ts.tv_sec * 1000000000u +
-	    (uint64_t)h->ts.tv_usec * 1000u;
+	uint64_t	ts_ns = h->ts.tv_sec < 0
+		   ? 0
+		   : (uint64_t)h->ts.tv_sec * 1000000000u +
+		       (uint64_t)h->ts.tv_usec * 1000u;
 
 	sd_packet(sd, bytes, h->caplen, h->len, ts_ns);
 }
@@ -123,14 +125,14 @@ static int
 live_read(struct sensord *sd, size_t i, int budget)
 {
 	struct capture *c = &sd->caps[i];
-	int n;
+	int		n;
 
 	if (c->p == NULL)
 		return 0;
 	sd->dlt = c->dlt;
 	sd->iface = c->idx;
-	n = capture_dispatch(c, budget, c->ts_nsec ? live_pkt_ns :
-	    live_pkt_us, (u_char *)sd);
+	n = capture_dispatch(
+	    c, budget, c->ts_nsec ? live_pkt_ns : live_pkt_us, (u_char *)sd);
 	sd_batch_flush(sd);
 	if (n < 0) {
 		capture_close(c);
@@ -153,7 +155,7 @@ static void
 live_status(struct sensord *sd)
 {
 	uint64_t drop = 0, d, id;
-	size_t i;
+	size_t	 i;
 
 	if (!sdn_enabled())
 		return;
@@ -162,8 +164,9 @@ live_status(struct sensord *sd)
 		drop += d;
 	}
 	sdn_sendf("STATUS=capturing on %zu of %zu interfaces; %llu packets, "
-	    "%llu kernel drops", live_n_capturing(sd), sd->n_caps,
-	    (unsigned long long)sd->c.n_pkts, (unsigned long long)drop);
+		  "%llu kernel drops",
+	    live_n_capturing(sd), sd->n_caps, (unsigned long long)sd->c.n_pkts,
+	    (unsigned long long)drop);
 }
 
 /*
@@ -177,10 +180,11 @@ live_failed(struct sensord *sd, size_t i, int old)
 {
 	struct capture *c = &sd->caps[i];
 
-	c->retry_s = c->retry_s == 0 ? 1 : c->retry_s >= 64 ? 64 :
-	    c->retry_s * 2;
-	c->retry_at = clock_us(CLOCK_MONOTONIC) +
-	    (uint64_t)c->retry_s * 1000000u;
+	c->retry_s = c->retry_s == 0 ? 1
+	    : c->retry_s >= 64	     ? 64
+				     : c->retry_s * 2;
+	c->retry_at =
+	    clock_us(CLOCK_MONOTONIC) + (uint64_t)c->retry_s * 1000000u;
 	sd->cap_state[i] = LIF_FAILED;
 	return old != LIF_FAILED;
 }
@@ -194,28 +198,30 @@ live_failed(struct sensord *sd, size_t i, int old)
 static int
 live_sync_one(struct sensord *sd, size_t i, int may_open)
 {
-	struct capture *c = &sd->caps[i];
-	int old = sd->cap_state[i], now;
+	struct capture	*c = &sd->caps[i];
+	int		 old = sd->cap_state[i], now;
 	enum ifmon_state ls;
 
-	ls = sd->ifmon != NULL ? ifmon_link_state(sd->ifmon, c->name) :
-	    IFMON_UP;
+	ls =
+	    sd->ifmon != NULL ? ifmon_link_state(sd->ifmon, c->name) : IFMON_UP;
 	if (ls != IFMON_UP) {
 		capture_close(c);
 		c->retry_s = 0;
-		now = ls == IFMON_GONE ? LIF_GONE : ls == IFMON_DOWN ?
-		    LIF_DOWN : LIF_NO_CARRIER;
+		now = ls == IFMON_GONE ? LIF_GONE
+		    : ls == IFMON_DOWN ? LIF_DOWN
+				       : LIF_NO_CARRIER;
 		if (now == old)
 			return 0;
 		sd->cap_state[i] = now;
 		if (old == LIF_NEW && ls == IFMON_GONE)
-			log_warnx("%s: no such interface; waiting for it",
-			    c->name);
+			log_warnx(
+			    "%s: no such interface; waiting for it", c->name);
 		else
 			log_warnx("%s: interface %s; %s", c->name,
-			    ifmon_state_name(ls), old == LIF_CAPTURING ||
-			    old == LIF_READ_ERROR ? "capture paused" :
-			    "waiting for it");
+			    ifmon_state_name(ls),
+			    old == LIF_CAPTURING || old == LIF_READ_ERROR
+				? "capture paused"
+				: "waiting for it");
 		return 1;
 	}
 	if (c->p != NULL) {
@@ -234,7 +240,8 @@ live_sync_one(struct sensord *sd, size_t i, int may_open)
 			return 0;
 		if (t >= c->rderr_quiet_until) {
 			log_warnx("%s; reopening (such errors are logged at "
-			    "most once a minute)", c->err);
+				  "most once a minute)",
+			    c->err);
 			c->rderr_quiet_until = t + LIVE_RDERR_QUIET_US;
 		}
 	}
@@ -243,14 +250,15 @@ live_sync_one(struct sensord *sd, size_t i, int may_open)
 	if (capture_open(c, &sd->capcfg) != 0) {
 		if (old != LIF_FAILED)
 			log_warnx("%s; retrying, less often as it keeps "
-			    "failing", c->err);
+				  "failing",
+			    c->err);
 		return live_failed(sd, i, old);
 	}
 	if (!dec_dlt_supported(c->dlt)) {
 		capture_close(c);
 		if (old != LIF_FAILED)
-			log_warnx("%s: unsupported link type %s (%d)",
-			    c->name, pcap_datalink_val_to_name(c->dlt), c->dlt);
+			log_warnx("%s: unsupported link type %s (%d)", c->name,
+			    pcap_datalink_val_to_name(c->dlt), c->dlt);
 		return live_failed(sd, i, old);
 	}
 	c->retry_s = 0;
@@ -269,7 +277,7 @@ static int
 live_sync_ifaces(struct sensord *sd, int may_open)
 {
 	size_t i;
-	int changed = 0;
+	int    changed = 0;
 
 	for (i = 0; i < sd->n_caps; i++)
 		changed |= live_sync_one(sd, i, may_open);
@@ -284,14 +292,14 @@ static void
 live_auto_nets(struct sensord *sd)
 {
 	struct cidr v[SD_MAX_AUTO_NETS], one_if[SD_MAX_AUTO_NETS];
-	char line[768], one[64];
-	size_t n = 0, i, j, k, m, len;
+	char	    line[768], one[64];
+	size_t	    n = 0, i, j, k, m, len;
 
 	if (sd->ifmon == NULL)
 		return;
 	for (i = 0; i < sd->n_caps; i++) {
-		m = ifmon_addrs(sd->ifmon, sd->caps[i].name, one_if,
-		    SD_MAX_AUTO_NETS);
+		m = ifmon_addrs(
+		    sd->ifmon, sd->caps[i].name, one_if, SD_MAX_AUTO_NETS);
 		/* Keep those an earlier interface did not have. */
 		for (j = 0; j < m && n < SD_MAX_AUTO_NETS; j++) {
 			for (k = 0; k < n; k++)
@@ -311,11 +319,10 @@ live_auto_nets(struct sensord *sd)
 	line[0] = '\0';
 	for (i = 0, len = 0; i < n && len < sizeof(line); i++) {
 		cidr_fmt(&v[i], one, sizeof(one));
-		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s",
-		    i ? ", " : "", one);
+		len += (size_t)snprintf(
+		    line + len, sizeof(line) - len, "%s%s", i ? ", " : "", one);
 	}
-	log_info("addresses of the capture interfaces: %s",
-	    n ? line : "none");
+	log_info("addresses of the capture interfaces: %s", n ? line : "none");
 }
 
 /* fatal unless `dir` (when it exists) is writable by who we are now. */
@@ -324,13 +331,14 @@ live_check_writable(const char *dir, const char *sub, const char *user)
 {
 	char path[4096];
 
-	snprintf(path, sizeof(path), "%s%s%s", dir, sub ? "/" : "",
-	    sub ? sub : "");
+	snprintf(
+	    path, sizeof(path), "%s%s%s", dir, sub ? "/" : "", sub ? sub : "");
 	if (access(path, F_OK) != 0 && sub != NULL)
 		return;
 	if (access(path, W_OK | X_OK) != 0)
 		fatal("%s: not writable by user %s (left by a run as root? "
-		    "chown -R %s: %s)", path, user, user, dir);
+		      "chown -R %s: %s)",
+		    path, user, user, dir);
 }
 
 /*
@@ -340,10 +348,10 @@ live_check_writable(const char *dir, const char *sub, const char *user)
 static void
 live_drop_privileges(struct sensord *sd)
 {
-	const char *user = sd->opt.user;
+	const char	  *user = sd->opt.user;
 	unsigned long long eff = 0, prm = 0;
-	uid_t uid;
-	gid_t gid;
+	uid_t		   uid;
+	gid_t		   gid;
 
 	if (user == NULL || user[0] == '\0') {
 		if (geteuid() == 0)
@@ -355,13 +363,15 @@ live_drop_privileges(struct sensord *sd)
 		if (priv_lookup(user, &uid, &gid) == 0 && uid == geteuid())
 			return;
 		log_warnx("not started as root: running as uid %u, not as "
-		    "user %s", (unsigned)geteuid(), user);
+			  "user %s",
+		    (unsigned)geteuid(), user);
 		return;
 	}
 	if (priv_lookup(user, &uid, &gid) != 0) {
 		if (errno == ENOENT)
 			fatalx("user %s does not exist; refusing to run as "
-			    "root", user);
+			       "root",
+			    user);
 		fatal("user %s: cannot look it up; refusing to run as root",
 		    user);
 	}
@@ -370,13 +380,15 @@ live_drop_privileges(struct sensord *sd)
 		    sd->opt.state_dir, user);
 	if (priv_drop(user, uid, gid) != 0)
 		fatal("cannot switch to user %s (uid %u, gid %u); refusing to "
-		    "run as root", user, (unsigned)uid, (unsigned)gid);
+		      "run as root",
+		    user, (unsigned)uid, (unsigned)gid);
 	live_check_writable(sd->opt.state_dir, NULL, user);
 	live_check_writable(sd->opt.state_dir, "flows", user);
 	live_check_writable(sd->opt.state_dir, "captures", user);
 	(void)priv_caps(&eff, &prm);
 	log_info("running as user %s (uid %u, gid %u), capabilities %#llx "
-	    "(cap_net_raw)", user, (unsigned)uid, (unsigned)gid, eff);
+		 "(cap_net_raw)",
+	    user, (unsigned)uid, (unsigned)gid, eff);
 }
 
 /*
@@ -389,10 +401,10 @@ live_drop_privileges(struct sensord *sd)
 static int
 live_signals(void)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
 	struct sigaction sa;
-	sigset_t set;
-	size_t i;
+	sigset_t	 set;
+	size_t		 i;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
@@ -414,7 +426,7 @@ live_signals(void)
 void
 sd_live_init(struct sensord *sd)
 {
-	char err[512];
+	char   err[512];
 	size_t i;
 
 	/* Files 0640, directories 0750, whoever creates them. */
@@ -443,7 +455,8 @@ sd_live_init(struct sensord *sd)
 	sd->n_caps = sd->opt.n_ifaces;
 	if ((sd->ifmon = ifmon_new(err, sizeof(err))) == NULL)
 		log_warnx("%s; interface changes are noticed by read errors "
-		    "only", err);
+			  "only",
+		    err);
 	(void)live_sync_ifaces(sd, 1);
 	live_auto_nets(sd);
 	live_drop_privileges(sd);
@@ -452,10 +465,10 @@ sd_live_init(struct sensord *sd)
 void
 sd_log_stats(struct sensord *sd)
 {
-	struct ft_stats fs;
+	struct ft_stats	     fs;
 	struct flowlog_stats ls;
-	uint64_t drop = 0, ifdrop = 0, d, id;
-	size_t i;
+	uint64_t	     drop = 0, ifdrop = 0, d, id;
+	size_t		     i;
 
 	for (i = 0; i < sd->n_caps; i++) {
 		capture_drops(&sd->caps[i], &d, &id);
@@ -464,20 +477,17 @@ sd_log_stats(struct sensord *sd)
 	}
 	ft_get_stats(sd->ft, &fs);
 	flowlog_get_stats(sd->fl, &ls);
-	log_info("stats: packets %llu, ip bytes %llu, kernel drops %llu "
+	log_info(
+	    "stats: packets %llu, ip bytes %llu, kernel drops %llu "
 	    "(interface drops %llu), interfaces capturing %zu of %zu, "
 	    "conversations %llu active / %llu created, records %llu, "
 	    "evicted %llu, flow log written %llu / dropped %llu / lost %llu",
 	    (unsigned long long)sd->c.n_pkts,
-	    (unsigned long long)sd->c.n_ip_bytes,
-	    (unsigned long long)drop, (unsigned long long)ifdrop,
-	    live_n_capturing(sd), sd->n_caps,
-	    (unsigned long long)fs.n_active,
-	    (unsigned long long)fs.n_created,
-	    (unsigned long long)fs.n_records,
-	    (unsigned long long)fs.n_evict,
-	    (unsigned long long)ls.n_written,
-	    (unsigned long long)ls.n_dropped,
+	    (unsigned long long)sd->c.n_ip_bytes, (unsigned long long)drop,
+	    (unsigned long long)ifdrop, live_n_capturing(sd), sd->n_caps,
+	    (unsigned long long)fs.n_active, (unsigned long long)fs.n_created,
+	    (unsigned long long)fs.n_records, (unsigned long long)fs.n_evict,
+	    (unsigned long long)ls.n_written, (unsigned long long)ls.n_dropped,
 	    (unsigned long long)ls.n_lost);
 }
 
@@ -522,8 +532,8 @@ static void
 live_drain(struct sensord *sd)
 {
 	struct pollfd pfd[SD_MAX_INPUTS];
-	uint64_t now, end;
-	size_t i, np;
+	uint64_t      now, end;
+	size_t	      i, np;
 
 	end = clock_us(CLOCK_MONOTONIC) +
 	    (uint64_t)(sd->capcfg.timeout_ms + 50) * 1000u;
@@ -534,8 +544,8 @@ live_drain(struct sensord *sd)
 			    clock_us(CLOCK_MONOTONIC) < end)
 				;
 			if (sd->caps[i].p != NULL)
-				pfd[np++] = (struct pollfd){ sd->caps[i].fd,
-				    POLLIN, 0 };
+				pfd[np++] =
+				    (struct pollfd){sd->caps[i].fd, POLLIN, 0};
 		}
 		now = clock_us(CLOCK_MONOTONIC);
 		if (np == 0 || now >= end)
@@ -549,16 +559,16 @@ live_drain(struct sensord *sd)
 int
 sd_live(struct sensord *sd)
 {
-	struct pollfd pfd[PFD_CAP0 + SD_MAX_INPUTS + CTL_MAX_CLIENTS + 1];
+	struct pollfd	  pfd[PFD_CAP0 + SD_MAX_INPUTS + CTL_MAX_CLIENTS + 1];
 	struct itimerspec its;
-	int tfd, quit = 0, n, nl_ok = 1, nl_state = 0, caught_up;
-	uint64_t seen_gen = 0, wd_usec, last_wd, w, t, exp;
-	uint64_t next_status = 0;
-	char err[512];
-	size_t i, np, ctl0, nctl;
+	int		  tfd, quit = 0, n, nl_ok = 1, nl_state = 0, caught_up;
+	uint64_t	  seen_gen = 0, wd_usec, last_wd, w, t, exp;
+	uint64_t	  next_status = 0;
+	char		  err[512];
+	size_t		  i, np, ctl0, nctl;
 
-	if ((tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK |
-	    TFD_CLOEXEC)) < 0)
+	if ((tfd = timerfd_create(
+		 CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0)
 		fatal("timerfd_create");
 	memset(&its, 0, sizeof(its));
 	its.it_interval.tv_sec = 1;
@@ -585,18 +595,19 @@ sd_live(struct sensord *sd)
 		(void)sdn_send("WATCHDOG=1");
 
 	while (!quit) {
-		pfd[PFD_SIG] = (struct pollfd){ sd->sigfd, POLLIN, 0 };
-		pfd[PFD_TIMER] = (struct pollfd){ tfd, POLLIN, 0 };
-		pfd[PFD_NETLINK] = (struct pollfd){ sd->ifmon != NULL &&
-		    nl_ok ? ifmon_fd(sd->ifmon) : -1, POLLIN, 0 };
+		pfd[PFD_SIG] = (struct pollfd){sd->sigfd, POLLIN, 0};
+		pfd[PFD_TIMER] = (struct pollfd){tfd, POLLIN, 0};
+		pfd[PFD_NETLINK] = (struct pollfd){
+		    sd->ifmon != NULL && nl_ok ? ifmon_fd(sd->ifmon) : -1,
+		    POLLIN, 0};
 		np = PFD_CAP0;
 		for (i = 0; i < sd->n_caps; i++)
-			pfd[np++] = (struct pollfd){ sd->caps[i].fd, POLLIN,
-			    0 };
+			pfd[np++] = (struct pollfd){sd->caps[i].fd, POLLIN, 0};
 		/* The control socket and its clients (never blocking). */
 		ctl0 = np;
 		nctl = sd->ctl != NULL ? ctl_pollfds(sd->ctl, pfd + np,
-		    sizeof(pfd) / sizeof(pfd[0]) - np) : 0;
+					     sizeof(pfd) / sizeof(pfd[0]) - np)
+				       : 0;
 		np += nctl;
 		n = poll(pfd, (nfds_t)np, -1);
 		if (n < 0) {
@@ -611,14 +622,17 @@ sd_live(struct sensord *sd)
 			/* On failure: no polling it until the next tick. */
 			nl_ok = n >= 0;
 			if (n < 0)
-				(void)log_state(&nl_state, 1, "%s; addresses "
-				    "may be stale until it recovers", err);
+				(void)log_state(&nl_state, 1,
+				    "%s; addresses "
+				    "may be stale until it recovers",
+				    err);
 			else
-				(void)log_state(&nl_state, 0, "netlink: "
+				(void)log_state(&nl_state, 0,
+				    "netlink: "
 				    "interface monitoring recovered");
 			if (n > 0)
 				log_info("netlink: notifications were lost; "
-				    "caches reloaded");
+					 "caches reloaded");
 		}
 		if (sd->ifmon != NULL &&
 		    ifmon_generation(sd->ifmon) != seen_gen) {

@@ -11,8 +11,8 @@
 #include "log.h"
 
 static enum log_dest log_dest = LOG_TO_STDERR;
-static int log_verbosity;
-static const char *log_prog = "sensord";
+static int	     log_verbosity;
+static const char   *log_prog = "sensord";
 
 void
 log_init(const char *progname, enum log_dest dest, int verbose)
@@ -34,7 +34,7 @@ static void __attribute__((format(printf, 2, 0)))
 vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 {
 	char buf[1024];
-	int saved = errno;
+	int  saved = errno;
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (log_dest == LOG_TO_SYSLOG) {
@@ -55,7 +55,7 @@ vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 void
 log_warn(const char *fmt, ...)
 {
-	va_list ap;
+	va_list	    ap;
 	const char *e = strerror(errno);
 
 	va_start(ap, fmt);
@@ -98,7 +98,7 @@ log_debug(const char *fmt, ...)
 void
 fatal(const char *fmt, ...)
 {
-	va_list ap;
+	va_list	    ap;
 	const char *e = strerror(errno);
 
 	va_start(ap, fmt);

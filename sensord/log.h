@@ -14,23 +14,23 @@
 
 enum log_dest { LOG_TO_STDERR, LOG_TO_SYSLOG };
 
-void	log_init(const char *progname, enum log_dest dest, int verbose);
-int	log_verbose(void);
-void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void	fatal(const char *fmt, ...)
-	    __attribute__((format(printf, 1, 2), noreturn));
-void	fatalx(const char *fmt, ...)
-	    __attribute__((format(printf, 1, 2), noreturn));
+void log_init(const char *progname, enum log_dest dest, int verbose);
+int  log_verbose(void);
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fatal(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+void fatalx(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
 
 /*
  * Log a repeating condition once per change of state.  `*state` holds the
  * last state logged; when `now_bad` differs, log the message (the caller
  * formats the transition) and remember it.  Returns 1 when it logged.
  */
-int	log_state(int *state, int now_bad, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
+int log_state(int *state, int now_bad, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif /* SENSORD_LOG_H */

@@ -33,14 +33,14 @@ put_le32(uint8_t *p, uint32_t v)
 }
 
 void
-pcapfmt_ghdr(uint8_t out[PCAPFMT_GHDR_LEN], uint32_t linktype,
-    uint32_t snaplen, int is_nsec)
+pcapfmt_ghdr(uint8_t out[PCAPFMT_GHDR_LEN], uint32_t linktype, uint32_t snaplen,
+    int is_nsec)
 {
 	put_le32(out, is_nsec ? PCAPFMT_MAGIC_NS : PCAPFMT_MAGIC_US);
 	put_le16(out + 4, 2);
 	put_le16(out + 6, 4);
-	put_le32(out + 8, 0);		/* thiszone: always UTC */
-	put_le32(out + 12, 0);		/* sigfigs: unused by every reader */
+	put_le32(out + 8, 0);  /* thiszone: always UTC */
+	put_le32(out + 12, 0); /* sigfigs: unused by every reader */
 	put_le32(out + 16, snaplen);
 	put_le32(out + 20, linktype);
 }
@@ -95,11 +95,11 @@ pcapfmt_ghdr_read(struct cur *c, struct pcapfmt_hdr *h)
 	case PCAPFMT_MAGIC_NS:
 		h->is_nsec = 1;
 		break;
-	case 0xd4c3b2a1u:		/* usec magic, big-endian file */
+	case 0xd4c3b2a1u: /* usec magic, big-endian file */
 		h->is_nsec = 0;
 		h->is_swapped = 1;
 		break;
-	case 0x4d3cb2a1u:		/* nsec magic, big-endian file */
+	case 0x4d3cb2a1u: /* nsec magic, big-endian file */
 		h->is_nsec = 1;
 		h->is_swapped = 1;
 		break;
@@ -109,7 +109,7 @@ pcapfmt_ghdr_read(struct cur *c, struct pcapfmt_hdr *h)
 	}
 	h->version_major = get16(c, h->is_swapped);
 	h->version_minor = get16(c, h->is_swapped);
-	(void)cur_skip(c, 8);		/* thiszone, sigfigs */
+	(void)cur_skip(c, 8); /* thiszone, sigfigs */
 	h->snaplen = get32(c, h->is_swapped);
 	h->linktype = get32(c, h->is_swapped);
 	if (!cur_ok(c)) {
@@ -124,10 +124,10 @@ pcapfmt_ghdr_read(struct cur *c, struct pcapfmt_hdr *h)
 }
 
 enum pcapfmt_res
-pcapfmt_rec_read(struct cur *c, const struct pcapfmt_hdr *h,
-    struct pcapfmt_rec *r)
+pcapfmt_rec_read(
+    struct cur *c, const struct pcapfmt_hdr *h, struct pcapfmt_rec *r)
 {
-	uint32_t maxcap;
+	uint32_t   maxcap;
 	struct cur rc;
 
 	if (cur_left(c) == 0)
@@ -140,8 +140,8 @@ pcapfmt_rec_read(struct cur *c, const struct pcapfmt_hdr *h,
 	r->ts_frac = get32(&rc, h->is_swapped);
 	r->caplen = get32(&rc, h->is_swapped);
 	r->wirelen = get32(&rc, h->is_swapped);
-	maxcap = h->snaplen > PCAPFMT_MAX_SNAPLEN ? h->snaplen :
-	    PCAPFMT_MAX_SNAPLEN;
+	maxcap =
+	    h->snaplen > PCAPFMT_MAX_SNAPLEN ? h->snaplen : PCAPFMT_MAX_SNAPLEN;
 	if (r->caplen > maxcap ||
 	    r->ts_frac >= (h->is_nsec ? 1000000000u : 1000000u))
 		return PCAPFMT_BAD;

@@ -25,7 +25,7 @@
 #include "sensord.h"
 
 /* Ticks replayed through a gap: covers the default flow timeouts. */
-#define SD_CATCHUP_TICKS	120
+#define SD_CATCHUP_TICKS 120
 
 static enum sd_proto
 proto_bucket(uint8_t proto)
@@ -81,7 +81,7 @@ sd_packet(struct sensord *sd, const uint8_t *pkt, uint32_t caplen,
     uint32_t wirelen, uint64_t ts_ns)
 {
 	struct pktinfo *pi;
-	uint64_t ts_us = ts_ns / 1000;
+	uint64_t	ts_us = ts_ns / 1000;
 	enum dec_result r;
 
 	sd->c.n_pkts++;
@@ -99,7 +99,8 @@ sd_packet(struct sensord *sd, const uint8_t *pkt, uint32_t caplen,
 		 * costs at most that many ticks.
 		 */
 		for (n = 0; n < SD_CATCHUP_TICKS &&
-		    sd->next_tick_us + 1000000 <= ts_us; n++)
+		     sd->next_tick_us + 1000000 <= ts_us;
+		     n++)
 			sd_tick(sd, sd->next_tick_us);
 		sd_tick(sd, ts_us);
 	}
@@ -187,7 +188,7 @@ void
 sd_clock_start(struct sensord *sd, uint64_t first_us)
 {
 	size_t i;
-	char t[128];
+	char   t[128];
 
 	sd->xp_started = 1;
 	sd->first_us = first_us;
@@ -219,10 +220,10 @@ sd_conv_start(void *arg, const struct convrec *cr)
 static void
 sd_conv_record(void *arg, const struct convrec *cr)
 {
-	struct sensord *sd = arg;
+	struct sensord	     *sd = arg;
 	const struct convrec *metered = cr;
-	struct convrec scaled;
-	size_t i;
+	struct convrec	      scaled;
+	size_t		      i;
 
 	if (sd->opt.sample_n > 1) {
 		scaled = *cr;

@@ -40,58 +40,58 @@
 
 #include "polint.h"
 
-struct pol_lk {			/* one host file in lookup order */
-	uint8_t		 addr[16];
-	uint8_t		 len;
-	size_t		 idx;	/* into policy->hosts */
+struct pol_lk { /* one host file in lookup order */
+	uint8_t addr[16];
+	uint8_t len;
+	size_t	idx; /* into policy->hosts */
 };
 
-struct pol_grp {		/* a run of lk with one prefix length */
-	uint8_t		 len;
-	size_t		 lo, hi;
+struct pol_grp { /* a run of lk with one prefix length */
+	uint8_t len;
+	size_t	lo, hi;
 };
 
 struct policy {
 	struct pol_global g;
-	struct pol_host	 dflt;
-	struct pol_host	 builtin;	/* thresholds printed as "= 0" */
-	struct pol_host	*hosts;		/* print order: address, length */
-	size_t		 n_hosts;
-	struct pol_lk	*lk;
-	struct pol_grp	 grp[129];
-	size_t		 n_grp;
+	struct pol_host	  dflt;
+	struct pol_host	  builtin; /* thresholds printed as "= 0" */
+	struct pol_host	 *hosts;   /* print order: address, length */
+	size_t		  n_hosts;
+	struct pol_lk	 *lk;
+	struct pol_grp	  grp[129];
+	size_t		  n_grp;
 };
 
-struct pol_hmeta {		/* where a host file set what, for messages */
-	char		 path[POL_PATH_MAX];
-	uint32_t	 addr_line, name_line;
+struct pol_hmeta { /* where a host file set what, for messages */
+	char	 path[POL_PATH_MAX];
+	uint32_t addr_line, name_line;
 };
 
 struct pol_build {
-	unsigned	 flags;
-	struct pol_ectx	 ec;
-	struct policy	*pol;
-	struct pol_pfile pf;		/* the file being parsed */
-	struct pol_tset	 dthr;		/* built-in + default.conf */
-	struct pol_tset	 hthr;		/* dthr + the host file */
-	char		 dpath[POL_PATH_MAX];
-	uint32_t	 dline[K_COUNT];
-	uint8_t		 dbad[K_COUNT];
-	struct pol_host	 tmp;		/* host being merged */
-	struct pol_hmeta *meta;		/* parallel to pol->hosts */
-	size_t		 cap_hosts;
-	int		 oom;
+	unsigned	  flags;
+	struct pol_ectx	  ec;
+	struct policy	 *pol;
+	struct pol_pfile  pf;	/* the file being parsed */
+	struct pol_tset	  dthr; /* built-in + default.conf */
+	struct pol_tset	  hthr; /* dthr + the host file */
+	char		  dpath[POL_PATH_MAX];
+	uint32_t	  dline[K_COUNT];
+	uint8_t		  dbad[K_COUNT];
+	struct pol_host	  tmp;	/* host being merged */
+	struct pol_hmeta *meta; /* parallel to pol->hosts */
+	size_t		  cap_hosts;
+	int		  oom;
 };
 
 /* ---- errors ------------------------------------------------------------ */
 
 void
-pol_err(struct pol_ectx *ec, const char *file, uint32_t line,
-    const char *fmt, ...)
+pol_err(
+    struct pol_ectx *ec, const char *file, uint32_t line, const char *fmt, ...)
 {
 	struct perrs *e = ec->errs;
-	struct perr *p;
-	va_list ap;
+	struct perr  *p;
+	va_list	      ap;
 
 	ec->n++;
 	if (ec->full)
@@ -103,11 +103,11 @@ pol_err(struct pol_ectx *ec, const char *file, uint32_t line,
 	}
 	if (e->n == e->cap) {
 		/* One allocation for the whole cap plus the final line. */
-		struct perr *v = realloc(e->v, (POL_MAX_ERRORS + 1) *
-		    sizeof(*v));
+		struct perr *v =
+		    realloc(e->v, (POL_MAX_ERRORS + 1) * sizeof(*v));
 
 		if (v == NULL)
-			return;		/* still counted in ec->n */
+			return; /* still counted in ec->n */
 		e->v = v;
 		e->cap = POL_MAX_ERRORS + 1;
 	}
@@ -166,7 +166,7 @@ static void
 errs_sort(struct perrs *e)
 {
 	struct perr t;
-	size_t i, j;
+	size_t	    i, j;
 
 	for (i = 1; i < e->n; i++) {
 		t = e->v[i];
@@ -214,7 +214,7 @@ tset_overlay(struct pol_tset *dst, const struct pol_tset *src)
 				break;
 		if (j == dst->n) {
 			if (dst->n == POL_TSET_MAX)
-				continue;	/* 2 files x 200 + built-in */
+				continue; /* 2 files x 200 + built-in */
 			dst->n++;
 		}
 		dst->v[j] = *s;
@@ -257,8 +257,9 @@ tset_finish(const struct pol_tset *ts, struct pol_host *h)
 	for (i = 0; i < ts->n; i++) {
 		const struct pol_tent *t = &ts->v[i];
 
-		if (t->value == 0 || !window_ok(&h->detect.windows,
-		    t->window_s) || h->n_thr == POL_MAX_THRESHOLDS)
+		if (t->value == 0 ||
+		    !window_ok(&h->detect.windows, t->window_s) ||
+		    h->n_thr == POL_MAX_THRESHOLDS)
 			continue;
 		h->thr[h->n_thr].kind = t->kind;
 		h->thr[h->n_thr].metric = t->metric;
@@ -282,17 +283,17 @@ thr_key(const struct pol_tent *t, char *buf, size_t size)
 
 /* Where the value of a key in a merged policy came from. */
 struct origin {
-	const char	*path;		/* NULL: built-in */
-	uint32_t	 line;
-	int		 here;		/* set in the file being checked */
-	int		 bad;
+	const char *path; /* NULL: built-in */
+	uint32_t    line;
+	int	    here; /* set in the file being checked */
+	int	    bad;
 };
 
 static struct origin
-origin_of(const struct pol_build *b, const struct pol_pfile *pf,
-    enum pol_key_id k)
+origin_of(
+    const struct pol_build *b, const struct pol_pfile *pf, enum pol_key_id k)
 {
-	struct origin o = { NULL, 0, 0, 0 };
+	struct origin o = {NULL, 0, 0, 0};
 
 	if (pf->line[k] != 0) {
 		o.path = pf->path;
@@ -309,8 +310,8 @@ origin_of(const struct pol_build *b, const struct pol_pfile *pf,
 
 /* "(line 7)", "(policy/default.conf:7)" or "(built-in default)". */
 static void
-origin_fmt(const struct origin *o, const char *here_path, char *buf,
-    size_t size)
+origin_fmt(
+    const struct origin *o, const char *here_path, char *buf, size_t size)
 {
 	if (o->path == NULL)
 		snprintf(buf, size, "built-in default");
@@ -322,32 +323,31 @@ origin_fmt(const struct origin *o, const char *here_path, char *buf,
 
 /* Pairs that must hold: a <= b. */
 static const struct {
-	enum pol_key_id	 a, b;
+	enum pol_key_id a, b;
 } le_rules[] = {
-	{ K_EMBRYONIC_TIMEOUT, K_IDLE_TIMEOUT },
-	{ K_CLOSING_TIMEOUT, K_IDLE_TIMEOUT },
-	{ K_IDLE_TIMEOUT, K_ACTIVE_TIMEOUT },
-	{ K_LOG_FILE_SIZE, K_LOG_RETENTION },
-	{ K_LOG_FLUSH_INTERVAL, K_LOG_ROTATE_INTERVAL },
-	{ K_FILE_SIZE, K_HOST_CAP },
-	{ K_HOST_CAP, K_GLOBAL_CAP },
-	{ K_DURATION, K_MAX_DURATION },
-	{ K_PRETRIGGER_SIZE, K_PRETRIGGER_MEMORY },
-	{ K_PRETRIGGER_SIZE, K_HOST_CAP },
+    {K_EMBRYONIC_TIMEOUT, K_IDLE_TIMEOUT},
+    {K_CLOSING_TIMEOUT, K_IDLE_TIMEOUT},
+    {K_IDLE_TIMEOUT, K_ACTIVE_TIMEOUT},
+    {K_LOG_FILE_SIZE, K_LOG_RETENTION},
+    {K_LOG_FLUSH_INTERVAL, K_LOG_ROTATE_INTERVAL},
+    {K_FILE_SIZE, K_HOST_CAP},
+    {K_HOST_CAP, K_GLOBAL_CAP},
+    {K_DURATION, K_MAX_DURATION},
+    {K_PRETRIGGER_SIZE, K_PRETRIGGER_MEMORY},
+    {K_PRETRIGGER_SIZE, K_HOST_CAP},
 };
 
 static void
-check_rules(struct pol_build *b, struct pol_pfile *pf,
-    const struct pol_host *h)
+check_rules(struct pol_build *b, struct pol_pfile *pf, const struct pol_host *h)
 {
 	const struct pol_global *g = &b->pol->g;
-	char va[48], vb[48], where[POL_PATH_MAX + 32];
-	size_t i;
+	char			 va[48], vb[48], where[POL_PATH_MAX + 32];
+	size_t			 i;
 
 	for (i = 0; i < sizeof(le_rules) / sizeof(le_rules[0]); i++) {
 		enum pol_key_id ka = le_rules[i].a, kb = le_rules[i].b;
-		struct origin oa = origin_of(b, pf, ka), ob = origin_of(b, pf,
-		    kb);
+		struct origin	oa = origin_of(b, pf, ka),
+			      ob = origin_of(b, pf, kb);
 
 		/* Only what this file set is reported here (see the top). */
 		if (oa.bad || ob.bad || (!oa.here && !ob.here))
@@ -359,14 +359,18 @@ check_rules(struct pol_build *b, struct pol_pfile *pf,
 		/* At the later key of this file, naming the other. */
 		if (oa.here && (!ob.here || oa.line > ob.line)) {
 			origin_fmt(&ob, pf->path, where, sizeof(where));
-			pol_err(&b->ec, pf->path, oa.line, "%s = %s is larger "
-			    "than %s = %s (%s)", pol_keys[ka].name, va,
-			    pol_keys[kb].name, vb, where);
+			pol_err(&b->ec, pf->path, oa.line,
+			    "%s = %s is larger "
+			    "than %s = %s (%s)",
+			    pol_keys[ka].name, va, pol_keys[kb].name, vb,
+			    where);
 		} else {
 			origin_fmt(&oa, pf->path, where, sizeof(where));
-			pol_err(&b->ec, pf->path, ob.line, "%s = %s is smaller "
-			    "than %s = %s (%s)", pol_keys[kb].name, vb,
-			    pol_keys[ka].name, va, where);
+			pol_err(&b->ec, pf->path, ob.line,
+			    "%s = %s is smaller "
+			    "than %s = %s (%s)",
+			    pol_keys[kb].name, vb, pol_keys[ka].name, va,
+			    where);
 		}
 	}
 }
@@ -387,10 +391,10 @@ static void
 check_windows(struct pol_build *b, struct pol_pfile *pf,
     const struct pol_tset *ts, const struct pol_host *h)
 {
-	char key[64], wins[64], w[16], users[200];
+	char	 key[64], wins[64], w[16], users[200];
 	uint32_t wline = pf->line[K_WINDOWS];
-	size_t i, j, off;
-	int kind;
+	size_t	 i, j, off;
+	int	 kind;
 
 	if (pf->bad[K_WINDOWS])
 		return;
@@ -403,44 +407,51 @@ check_windows(struct pol_build *b, struct pol_pfile *pf,
 		thr_key(t, key, sizeof(key));
 		pol_fmt_window(t->window_s, w, sizeof(w));
 		if (t->src == pf->level) {
-			pol_err(&b->ec, pf->path, t->line, "%s in [%s]: %s is "
-			    "not one of the [detect] windows (%s)", key,
+			pol_err(&b->ec, pf->path, t->line,
+			    "%s in [%s]: %s is "
+			    "not one of the [detect] windows (%s)",
+			    key,
 			    t->kind == POL_LEARNED ? "learned" : "absolute", w,
 			    wins);
 			continue;
 		}
 		if (wline == 0)
-			continue;	/* reported in default.conf */
+			continue; /* reported in default.conf */
 		for (j = 0; j < i; j++)
 			if (ts->v[j].src != pf->level &&
 			    ts->v[j].window_s == t->window_s &&
 			    thr_misplaced(&ts->v[j], h))
 				break;
 		if (j < i)
-			continue;	/* this window is reported */
+			continue; /* this window is reported */
 		users[0] = '\0';
 		off = 0;
 		kind = -1;
 		for (j = i; j < ts->n; j++) {
 			const struct pol_tent *u = &ts->v[j];
-			int r;
+			int		       r;
 
 			if (u->src == pf->level || u->window_s != t->window_s ||
 			    !thr_misplaced(u, h))
 				continue;
 			thr_key(u, key, sizeof(key));
-			r = snprintf(users + off, sizeof(users) - off,
-			    "%s%s%s", off > 0 ? ", " : "",
-			    (int)u->kind != kind ? (u->kind == POL_LEARNED ?
-			    "[learned] " : "[absolute] ") : "", key);
+			r = snprintf(users + off, sizeof(users) - off, "%s%s%s",
+			    off > 0 ? ", " : "",
+			    (int)u->kind != kind
+				? (u->kind == POL_LEARNED ? "[learned] "
+							  : "[absolute] ")
+				: "",
+			    key);
 			kind = (int)u->kind;
 			if (r < 0 || (size_t)r >= sizeof(users) - off)
 				break;
 			off += (size_t)r;
 		}
-		pol_err(&b->ec, pf->path, wline, "windows = %s leaves out %s, "
+		pol_err(&b->ec, pf->path, wline,
+		    "windows = %s leaves out %s, "
 		    "which inherited thresholds use: %s; keep %s, or set them "
-		    "to 0 here", wins, w, users, w);
+		    "to 0 here",
+		    wins, w, users, w);
 	}
 }
 
@@ -457,7 +468,7 @@ build_new(unsigned flags, struct perrs *errs)
 	}
 	b->flags = flags;
 	b->ec.errs = errs;
-	errs->n = 0;		/* a reused perrs keeps its buffer */
+	errs->n = 0; /* a reused perrs keeps its buffer */
 	util_strlcpy(b->dpath, "default.conf", sizeof(b->dpath));
 
 	/*
@@ -486,15 +497,15 @@ build_free(struct pol_build *b)
 
 /* default.conf: buf may be NULL when it could not be read. */
 static void
-build_default(struct pol_build *b, const char *path, const char *buf,
-    size_t len)
+build_default(
+    struct pol_build *b, const char *path, const char *buf, size_t len)
 {
-	struct pol_host *h = &b->pol->dflt;
+	struct pol_host	 *h = &b->pol->dflt;
 	struct pol_pfile *pf = &b->pf;
 
 	util_strlcpy(b->dpath, path, sizeof(b->dpath));
-	pol_pfile_init(pf, b->dpath, 0, b->flags, &b->ec, &b->pol->g, h,
-	    PL_DEFAULT);
+	pol_pfile_init(
+	    pf, b->dpath, 0, b->flags, &b->ec, &b->pol->g, h, PL_DEFAULT);
 	if (buf != NULL)
 		pol_parse_file(pf, buf, len);
 	tset_overlay(&b->dthr, &pf->thr);
@@ -520,9 +531,9 @@ base_name(const char *path)
 static int
 grow_hosts(struct pol_build *b)
 {
-	struct pol_host *h;
+	struct pol_host	 *h;
 	struct pol_hmeta *m;
-	size_t cap;
+	size_t		  cap;
 
 	if (b->pol->n_hosts < b->cap_hosts)
 		return 0;
@@ -539,14 +550,13 @@ grow_hosts(struct pol_build *b)
 
 /* One host file, merged over the default and checked. */
 static void
-build_host(struct pol_build *b, const char *path, const char *buf,
-    size_t len)
+build_host(struct pol_build *b, const char *path, const char *buf, size_t len)
 {
-	struct pol_host *h = &b->tmp;
+	struct pol_host	 *h = &b->tmp;
 	struct pol_pfile *pf = &b->pf;
-	const char *base = base_name(path);
-	size_t bl = strlen(base);
-	char name[POL_PATH_MAX];
+	const char	 *base = base_name(path);
+	size_t		  bl = strlen(base);
+	char		  name[POL_PATH_MAX];
 
 	*h = b->pol->dflt;
 	h->is_default = 0;
@@ -561,11 +571,14 @@ build_host(struct pol_build *b, const char *path, const char *buf,
 	pol_pfile_init(pf, path, 1, b->flags, &b->ec, NULL, h, PL_HOST);
 	pol_parse_file(pf, buf, len);
 	if (pf->line[K_ADDRESS] == 0)
-		pol_err(&b->ec, path, 0, "missing address in [host] (every "
+		pol_err(&b->ec, path, 0,
+		    "missing address in [host] (every "
 		    "host file names one address or network)");
 	if (pf->line[K_NAME] == 0 && !pol_valid_name(name))
-		pol_err(&b->ec, path, 0, "the file name '%s' is not a valid "
-		    "host name: set name in [host]", name);
+		pol_err(&b->ec, path, 0,
+		    "the file name '%s' is not a valid "
+		    "host name: set name in [host]",
+		    name);
 	b->hthr = b->dthr;
 	tset_overlay(&b->hthr, &pf->thr);
 	check_windows(b, pf, &b->hthr, h);
@@ -585,7 +598,7 @@ build_host(struct pol_build *b, const char *path, const char *buf,
 }
 
 struct hsort {
-	const struct pol_host *h;
+	const struct pol_host  *h;
 	const struct pol_hmeta *m;
 };
 
@@ -603,7 +616,7 @@ static int
 hsort_cmp(const void *a, const void *b)
 {
 	const struct hsort *x = a, *y = b;
-	int r = is_v4_net(&y->h->net) - is_v4_net(&x->h->net);
+	int		    r = is_v4_net(&y->h->net) - is_v4_net(&x->h->net);
 
 	if (r == 0)
 		r = pol_cidr_cmp(&x->h->net, &y->h->net);
@@ -614,7 +627,7 @@ static int
 hsort_name_cmp(const void *a, const void *b)
 {
 	const struct hsort *x = a, *y = b;
-	int r = strcmp(x->h->name, y->h->name);
+	int		    r = strcmp(x->h->name, y->h->name);
 
 	return r != 0 ? r : strcmp(x->m->path, y->m->path);
 }
@@ -634,12 +647,12 @@ lk_cmp(const void *a, const void *b)
 static int
 build_index(struct pol_build *b)
 {
-	struct policy *pol = b->pol;
-	struct pol_host *sorted;
+	struct policy	 *pol = b->pol;
+	struct pol_host	 *sorted;
 	struct pol_hmeta *smeta;
-	struct hsort *hs;
-	char net[64];
-	size_t i, n = pol->n_hosts;
+	struct hsort	 *hs;
+	char		  net[64];
+	size_t		  i, n = pol->n_hosts;
 
 	if (n == 0)
 		return 0;
@@ -668,7 +681,8 @@ build_index(struct pol_build *b)
 		if (pol_cidr_cmp(&hs[i - 1].h->net, &hs[i].h->net) != 0)
 			continue;
 		cidr_fmt(&hs[i].h->net, net, sizeof(net));
-		pol_err(&b->ec, hs[i].m->path, hs[i].m->addr_line, "network %s "
+		pol_err(&b->ec, hs[i].m->path, hs[i].m->addr_line,
+		    "network %s "
 		    "is also the address of %s:%u (one host file per network)",
 		    net, hs[i - 1].m->path, hs[i - 1].m->addr_line);
 	}
@@ -703,7 +717,7 @@ build_index(struct pol_build *b)
 static struct policy *
 build_finish(struct pol_build *b)
 {
-	struct perrs *e = b->ec.errs;
+	struct perrs  *e = b->ec.errs;
 	struct policy *pol;
 
 	if (!b->oom && build_index(b) != 0)
@@ -722,8 +736,10 @@ build_finish(struct pol_build *b)
 
 		util_strlcpy(p->file, b->ec.full_file, sizeof(p->file));
 		p->line = 0;
-		snprintf(p->msg, sizeof(p->msg), "too many errors; stopped "
-		    "after %d", POL_MAX_ERRORS);
+		snprintf(p->msg, sizeof(p->msg),
+		    "too many errors; stopped "
+		    "after %d",
+		    POL_MAX_ERRORS);
 	}
 	errno = b->oom ? ENOMEM : EINVAL;
 	build_free(b);
@@ -731,11 +747,11 @@ build_finish(struct pol_build *b)
 }
 
 struct policy *
-pol_load_mem(const struct pol_src *src, size_t n, unsigned flags,
-    struct perrs *errs)
+pol_load_mem(
+    const struct pol_src *src, size_t n, unsigned flags, struct perrs *errs)
 {
 	struct pol_build *b;
-	size_t i;
+	size_t		  i;
 
 	if ((b = build_new(flags, errs)) == NULL) {
 		errno = ENOMEM;
@@ -758,9 +774,9 @@ static int
 read_file(struct pol_build *b, const char *path, char *buf, size_t *len)
 {
 	struct stat st;
-	size_t n = 0;
-	ssize_t r;
-	int fd;
+	size_t	    n = 0;
+	ssize_t	    r;
+	int	    fd;
 
 	/* O_NONBLOCK: a FIFO named *.conf must not hang a reload. */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
@@ -800,11 +816,11 @@ name_qcmp(const void *a, const void *b)
 static char **
 host_names(struct pol_build *b, const char *hdir, size_t *n)
 {
-	char **v = NULL, **nv;
-	size_t cap = 0, len;
+	char	     **v = NULL, **nv;
+	size_t	       cap = 0, len;
 	struct dirent *de;
-	DIR *d;
-	int oom = 0;
+	DIR	      *d;
+	int	       oom = 0;
 
 	*n = 0;
 	if ((d = opendir(hdir)) == NULL) {
@@ -817,7 +833,7 @@ host_names(struct pol_build *b, const char *hdir, size_t *n)
 		len = strlen(de->d_name);
 		if (de->d_name[0] == '.' || len <= 5 ||
 		    strcmp(de->d_name + len - 5, ".conf") != 0)
-			continue;	/* hidden, editor backups, notes */
+			continue; /* hidden, editor backups, notes */
 		if (*n == POL_MAX_HOST_FILES) {
 			pol_err(&b->ec, hdir, 0, "more than %d host files",
 			    POL_MAX_HOST_FILES);
@@ -849,7 +865,7 @@ struct policy *
 pol_load(const char *dir, struct perrs *errs)
 {
 	struct pol_build *b;
-	char path[POL_PATH_MAX * 2], hdir[POL_PATH_MAX * 2], *buf, **names;
+	char   path[POL_PATH_MAX * 2], hdir[POL_PATH_MAX * 2], *buf, **names;
 	size_t dl = strlen(dir), n, i, len;
 
 	if ((b = build_new(0, errs)) == NULL ||
@@ -875,12 +891,14 @@ pol_load(const char *dir, struct perrs *errs)
 	names = host_names(b, hdir, &n);
 	for (i = 0; i < n; i++) {
 		if (!b->ec.full) {
-			int r = snprintf(path, sizeof(path), "%s/%s", hdir,
-			    names[i]);
+			int r = snprintf(
+			    path, sizeof(path), "%s/%s", hdir, names[i]);
 
 			if (r < 0 || (size_t)r >= POL_PATH_MAX)
-				pol_err(&b->ec, hdir, 0, "path of %s is too "
-				    "long", names[i]);
+				pol_err(&b->ec, hdir, 0,
+				    "path of %s is too "
+				    "long",
+				    names[i]);
 			else if (read_file(b, path, buf, &len) == 0)
 				build_host(b, path, buf, len);
 		}
@@ -940,24 +958,25 @@ pol_host_at(const struct policy *pol, size_t i)
 const struct pol_host *
 pol_lookup(const struct policy *pol, const uint8_t addr[16])
 {
-	int v4 = addr_is_v4(addr);
+	int	v4 = addr_is_v4(addr);
 	uint8_t key[16];
-	size_t gi;
+	size_t	gi;
 
 	for (gi = 0; gi < pol->n_grp; gi++) {
 		const struct pol_grp *g = &pol->grp[gi];
-		unsigned full = g->len / 8u, rest = g->len % 8u;
-		size_t lo = g->lo, hi = g->hi;
+		unsigned	      full = g->len / 8u, rest = g->len % 8u;
+		size_t		      lo = g->lo, hi = g->hi;
 
 		if (v4 && g->len < 96)
 			continue;
 		memset(key, 0, sizeof(key));
 		memcpy(key, addr, full);
 		if (rest != 0)
-			key[full] = (uint8_t)(addr[full] & (0xff << (8 - rest)));
+			key[full] =
+			    (uint8_t)(addr[full] & (0xff << (8 - rest)));
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
-			int c = memcmp(pol->lk[mid].addr, key, 16);
+			int    c = memcmp(pol->lk[mid].addr, key, 16);
 
 			if (c == 0)
 				return &pol->hosts[pol->lk[mid].idx];

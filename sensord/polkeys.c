@@ -27,30 +27,30 @@
 
 #include "polint.h"
 
-#define S_(n)	((uint64_t)(n) * 1000)		/* seconds in ms */
-#define M_(n)	S_((uint64_t)(n) * 60)
-#define H_(n)	S_((uint64_t)(n) * 3600)
-#define D_(n)	S_((uint64_t)(n) * 86400)
-#define KiB_(n)	((uint64_t)(n) << 10)
-#define MiB_(n)	((uint64_t)(n) << 20)
-#define GiB_(n)	((uint64_t)(n) << 30)
-#define TiB_(n)	((uint64_t)(n) << 40)
+#define S_(n) ((uint64_t)(n)*1000) /* seconds in ms */
+#define M_(n) S_((uint64_t)(n)*60)
+#define H_(n) S_((uint64_t)(n)*3600)
+#define D_(n) S_((uint64_t)(n)*86400)
+#define KiB_(n) ((uint64_t)(n) << 10)
+#define MiB_(n) ((uint64_t)(n) << 20)
+#define GiB_(n) ((uint64_t)(n) << 30)
+#define TiB_(n) ((uint64_t)(n) << 40)
 
-#define FIELD(type, f)	offsetof(struct type, f), sizeof(((struct type *)0)->f)
-#define G(f)	PSC_GLOBAL, FIELD(pol_global, f)
-#define H(f)	PSC_HOST, FIELD(pol_host, f)
+#define FIELD(type, f) offsetof(struct type, f), sizeof(((struct type *)0)->f)
+#define G(f) PSC_GLOBAL, FIELD(pol_global, f)
+#define H(f) PSC_HOST, FIELD(pol_host, f)
 
 const char *const pol_sect_names[PS_COUNT] = {
-	[PS_NONE] = "",
-	[PS_GLOBAL] = "global",
-	[PS_FLOWS] = "flows",
-	[PS_EXPORT] = "export",
-	[PS_CAPTURE] = "capture",
-	[PS_DETECT] = "detect",
-	[PS_ABSOLUTE] = "absolute",
-	[PS_LEARNED] = "learned",
-	[PS_BEACON] = "beacon",
-	[PS_HOST] = "host",
+    [PS_NONE] = "",
+    [PS_GLOBAL] = "global",
+    [PS_FLOWS] = "flows",
+    [PS_EXPORT] = "export",
+    [PS_CAPTURE] = "capture",
+    [PS_DETECT] = "detect",
+    [PS_ABSOLUTE] = "absolute",
+    [PS_LEARNED] = "learned",
+    [PS_BEACON] = "beacon",
+    [PS_HOST] = "host",
 };
 
 /*
@@ -60,129 +60,125 @@ const char *const pol_sect_names[PS_COUNT] = {
  * checks that each key appears in them and in sensord.policy(5).
  */
 const struct pol_key pol_keys[K_COUNT] = {
-	[K_STATE_DIR] = { PS_GLOBAL, "state_dir", PT_PATH,
-	    G(state_dir), 0, 0, "/var/lib/sensord" },
-	[K_HOME_NETS] = { PS_GLOBAL, "home_nets", PT_NETS,
-	    G(home_nets), 0, 0,
-	    "10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7" },
-	[K_INTERFACES] = { PS_GLOBAL, "interfaces", PT_IFACES,
-	    G(interfaces), 0, 0, "" },
-	[K_PCAP_BUFFER] = { PS_GLOBAL, "pcap_buffer", PT_SIZE,
-	    G(pcap_buffer_bytes), MiB_(1), GiB_(1), "64MiB" },
-	[K_USER] = { PS_GLOBAL, "user", PT_USER,
-	    G(user), 0, 0, "sensord" },
-	[K_CONTROL_SOCKET] = { PS_GLOBAL, "control_socket", PT_PATH,
-	    G(control_socket), 0, 0, "/run/sensord/control.sock" },
-	[K_UTC_OFFSET] = { PS_GLOBAL, "utc_offset", PT_UTCOFF,
-	    G(utc_offset_s), 0, 0, "+00:00" },
-	[K_HOST_TABLE_MEMORY] = { PS_GLOBAL, "host_table_memory", PT_SIZE,
-	    G(host_table_memory_bytes), MiB_(1), TiB_(1), "64MiB" },
-	[K_BASELINE_SAVE_INTERVAL] = { PS_GLOBAL, "baseline_save_interval",
-	    PT_DURATION, G(baseline_save_interval_ms), S_(10), D_(1), "5m" },
+    [K_STATE_DIR] = {PS_GLOBAL, "state_dir", PT_PATH, G(state_dir), 0, 0,
+	"/var/lib/sensord"},
+    [K_HOME_NETS] = {PS_GLOBAL, "home_nets", PT_NETS, G(home_nets), 0, 0,
+	"10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7"},
+    [K_INTERFACES] = {PS_GLOBAL, "interfaces", PT_IFACES, G(interfaces), 0, 0,
+	""},
+    [K_PCAP_BUFFER] = {PS_GLOBAL, "pcap_buffer", PT_SIZE, G(pcap_buffer_bytes),
+	MiB_(1), GiB_(1), "64MiB"},
+    [K_USER] = {PS_GLOBAL, "user", PT_USER, G(user), 0, 0, "sensord"},
+    [K_CONTROL_SOCKET] = {PS_GLOBAL, "control_socket", PT_PATH,
+	G(control_socket), 0, 0, "/run/sensord/control.sock"},
+    [K_UTC_OFFSET] = {PS_GLOBAL, "utc_offset", PT_UTCOFF, G(utc_offset_s), 0, 0,
+	"+00:00"},
+    [K_HOST_TABLE_MEMORY] = {PS_GLOBAL, "host_table_memory", PT_SIZE,
+	G(host_table_memory_bytes), MiB_(1), TiB_(1), "64MiB"},
+    [K_BASELINE_SAVE_INTERVAL] = {PS_GLOBAL, "baseline_save_interval",
+	PT_DURATION, G(baseline_save_interval_ms), S_(10), D_(1), "5m"},
 
-	[K_IDLE_TIMEOUT] = { PS_FLOWS, "idle_timeout", PT_DURATION,
-	    G(flows.idle_timeout_ms), S_(1), D_(1), "30s" },
-	[K_ACTIVE_TIMEOUT] = { PS_FLOWS, "active_timeout", PT_DURATION,
-	    G(flows.active_timeout_ms), S_(1), D_(7), "30m" },
-	[K_EMBRYONIC_TIMEOUT] = { PS_FLOWS, "embryonic_timeout", PT_DURATION,
-	    G(flows.embryonic_timeout_ms), S_(1), H_(1), "5s" },
-	[K_CLOSING_TIMEOUT] = { PS_FLOWS, "closing_timeout", PT_DURATION,
-	    G(flows.closing_timeout_ms), 0, H_(1), "2s" },
-	[K_TABLE_MEMORY] = { PS_FLOWS, "table_memory", PT_SIZE,
-	    G(flows.table_memory_bytes), MiB_(1), TiB_(1), "256MiB" },
-	[K_LOG_FILE_SIZE] = { PS_FLOWS, "log_file_size", PT_SIZE,
-	    G(flows.log_file_size_bytes), MiB_(1), TiB_(1), "64MiB" },
-	[K_LOG_ROTATE_INTERVAL] = { PS_FLOWS, "log_rotate_interval",
-	    PT_DURATION, G(flows.log_rotate_interval_ms), M_(1), D_(1), "1h" },
-	[K_LOG_RETENTION] = { PS_FLOWS, "log_retention", PT_SIZE,
-	    G(flows.log_retention_bytes), MiB_(1), TiB_(1024), "10GiB" },
-	[K_LOG_FLUSH_INTERVAL] = { PS_FLOWS, "log_flush_interval",
-	    PT_DURATION, G(flows.log_flush_interval_ms), 100, M_(1), "2s" },
-	[K_SAMPLING] = { PS_FLOWS, "sampling", PT_COUNT,
-	    G(flows.sampling), 1, 65535, "1" },
+    [K_IDLE_TIMEOUT] = {PS_FLOWS, "idle_timeout", PT_DURATION,
+	G(flows.idle_timeout_ms), S_(1), D_(1), "30s"},
+    [K_ACTIVE_TIMEOUT] = {PS_FLOWS, "active_timeout", PT_DURATION,
+	G(flows.active_timeout_ms), S_(1), D_(7), "30m"},
+    [K_EMBRYONIC_TIMEOUT] = {PS_FLOWS, "embryonic_timeout", PT_DURATION,
+	G(flows.embryonic_timeout_ms), S_(1), H_(1), "5s"},
+    [K_CLOSING_TIMEOUT] = {PS_FLOWS, "closing_timeout", PT_DURATION,
+	G(flows.closing_timeout_ms), 0, H_(1), "2s"},
+    [K_TABLE_MEMORY] = {PS_FLOWS, "table_memory", PT_SIZE,
+	G(flows.table_memory_bytes), MiB_(1), TiB_(1), "256MiB"},
+    [K_LOG_FILE_SIZE] = {PS_FLOWS, "log_file_size", PT_SIZE,
+	G(flows.log_file_size_bytes), MiB_(1), TiB_(1), "64MiB"},
+    [K_LOG_ROTATE_INTERVAL] = {PS_FLOWS, "log_rotate_interval", PT_DURATION,
+	G(flows.log_rotate_interval_ms), M_(1), D_(1), "1h"},
+    [K_LOG_RETENTION] = {PS_FLOWS, "log_retention", PT_SIZE,
+	G(flows.log_retention_bytes), MiB_(1), TiB_(1024), "10GiB"},
+    [K_LOG_FLUSH_INTERVAL] = {PS_FLOWS, "log_flush_interval", PT_DURATION,
+	G(flows.log_flush_interval_ms), 100, M_(1), "2s"},
+    [K_SAMPLING] = {PS_FLOWS, "sampling", PT_COUNT, G(flows.sampling), 1, 65535,
+	"1"},
 
-	[K_TARGETS] = { PS_EXPORT, "targets", PT_TARGETS,
-	    G(export.targets), 0, 0, "" },
-	[K_TEMPLATE_REFRESH] = { PS_EXPORT, "template_refresh", PT_DURATION,
-	    G(export.template_refresh_ms), S_(1), D_(1), "60s" },
-	[K_OBSERVATION_DOMAIN] = { PS_EXPORT, "observation_domain", PT_COUNT,
-	    G(export.observation_domain), 0, UINT32_MAX, "1" },
-	[K_IPFIX_BIFLOW] = { PS_EXPORT, "ipfix_biflow", PT_BOOL,
-	    G(export.ipfix_biflow), 0, 1, "yes" },
-	[K_MAX_RATE] = { PS_EXPORT, "max_rate", PT_COUNT,
-	    G(export.max_rate), 1, 100000000, "10000" },
+    [K_TARGETS] = {PS_EXPORT, "targets", PT_TARGETS, G(export.targets), 0, 0,
+	""},
+    [K_TEMPLATE_REFRESH] = {PS_EXPORT, "template_refresh", PT_DURATION,
+	G(export.template_refresh_ms), S_(1), D_(1), "60s"},
+    [K_OBSERVATION_DOMAIN] = {PS_EXPORT, "observation_domain", PT_COUNT,
+	G(export.observation_domain), 0, UINT32_MAX, "1"},
+    [K_IPFIX_BIFLOW] = {PS_EXPORT, "ipfix_biflow", PT_BOOL,
+	G(export.ipfix_biflow), 0, 1, "yes"},
+    [K_MAX_RATE] = {PS_EXPORT, "max_rate", PT_COUNT, G(export.max_rate), 1,
+	100000000, "10000"},
 
-	[K_GLOBAL_CAP] = { PS_CAPTURE, "global_cap", PT_SIZE,
-	    G(capture.global_cap_bytes), MiB_(1), TiB_(1024), "10GiB" },
-	[K_MIN_FREE] = { PS_CAPTURE, "min_free", PT_SIZE,
-	    G(capture.min_free_bytes), 0, TiB_(1024), "1GiB" },
-	[K_MAX_ESCALATED] = { PS_CAPTURE, "max_escalated", PT_COUNT,
-	    G(capture.max_escalated), 0, 65535, "8" },
-	[K_PRETRIGGER_MEMORY] = { PS_CAPTURE, "pretrigger_memory", PT_SIZE,
-	    G(capture.pretrigger_memory_bytes), 0, GiB_(64), "64MiB" },
-	[K_QUEUE_MEMORY] = { PS_CAPTURE, "queue_memory", PT_SIZE,
-	    G(capture.queue_memory_bytes), MiB_(1), GiB_(64), "64MiB" },
+    [K_GLOBAL_CAP] = {PS_CAPTURE, "global_cap", PT_SIZE,
+	G(capture.global_cap_bytes), MiB_(1), TiB_(1024), "10GiB"},
+    [K_MIN_FREE] = {PS_CAPTURE, "min_free", PT_SIZE, G(capture.min_free_bytes),
+	0, TiB_(1024), "1GiB"},
+    [K_MAX_ESCALATED] = {PS_CAPTURE, "max_escalated", PT_COUNT,
+	G(capture.max_escalated), 0, 65535, "8"},
+    [K_PRETRIGGER_MEMORY] = {PS_CAPTURE, "pretrigger_memory", PT_SIZE,
+	G(capture.pretrigger_memory_bytes), 0, GiB_(64), "64MiB"},
+    [K_QUEUE_MEMORY] = {PS_CAPTURE, "queue_memory", PT_SIZE,
+	G(capture.queue_memory_bytes), MiB_(1), GiB_(64), "64MiB"},
 
-	[K_CAP_ENABLED] = { PS_CAPTURE, "enabled", PT_BOOL,
-	    H(capture.enabled), 0, 1, "yes" },
-	[K_DURATION] = { PS_CAPTURE, "duration", PT_DURATION,
-	    H(capture.duration_ms), S_(1), D_(7), "10m" },
-	[K_MAX_DURATION] = { PS_CAPTURE, "max_duration", PT_DURATION,
-	    H(capture.max_duration_ms), S_(1), D_(30), "1h" },
-	[K_COOLDOWN] = { PS_CAPTURE, "cooldown", PT_DURATION,
-	    H(capture.cooldown_ms), 0, D_(7), "10m" },
-	[K_SNAPLEN] = { PS_CAPTURE, "snaplen", PT_COUNT,
-	    H(capture.snaplen), 64, 262144, "65535" },
-	[K_FILE_SIZE] = { PS_CAPTURE, "file_size", PT_SIZE,
-	    H(capture.file_size_bytes), MiB_(1), TiB_(1), "64MiB" },
-	[K_ROTATE_INTERVAL] = { PS_CAPTURE, "rotate_interval", PT_DURATION,
-	    H(capture.rotate_interval_ms), S_(1), D_(1), "10m" },
-	[K_HOST_CAP] = { PS_CAPTURE, "host_cap", PT_SIZE,
-	    H(capture.host_cap_bytes), MiB_(1), TiB_(1024), "1GiB" },
-	[K_COMPRESSION] = { PS_CAPTURE, "compression", PT_COUNT,
-	    H(capture.compression), 0, 9, "1" },
-	[K_PRETRIGGER] = { PS_CAPTURE, "pretrigger", PT_BOOL,
-	    H(capture.pretrigger), 0, 1, "no" },
-	[K_PRETRIGGER_TIME] = { PS_CAPTURE, "pretrigger_time", PT_DURATION,
-	    H(capture.pretrigger_time_ms), S_(1), H_(1), "10s" },
-	[K_PRETRIGGER_SIZE] = { PS_CAPTURE, "pretrigger_size", PT_SIZE,
-	    H(capture.pretrigger_size_bytes), MiB_(1), GiB_(64), "1MiB" },
-	[K_FILTER] = { PS_CAPTURE, "filter", PT_FILTER,
-	    H(capture.filter), 0, 0, "\"\"" },
-	[K_TIMESTAMPS] = { PS_CAPTURE, "timestamps", PT_TSTAMP,
-	    H(capture.timestamps), 0, 0, "usec" },
+    [K_CAP_ENABLED] = {PS_CAPTURE, "enabled", PT_BOOL, H(capture.enabled), 0, 1,
+	"yes"},
+    [K_DURATION] = {PS_CAPTURE, "duration", PT_DURATION, H(capture.duration_ms),
+	S_(1), D_(7), "10m"},
+    [K_MAX_DURATION] = {PS_CAPTURE, "max_duration", PT_DURATION,
+	H(capture.max_duration_ms), S_(1), D_(30), "1h"},
+    [K_COOLDOWN] = {PS_CAPTURE, "cooldown", PT_DURATION, H(capture.cooldown_ms),
+	0, D_(7), "10m"},
+    [K_SNAPLEN] = {PS_CAPTURE, "snaplen", PT_COUNT, H(capture.snaplen), 64,
+	262144, "65535"},
+    [K_FILE_SIZE] = {PS_CAPTURE, "file_size", PT_SIZE,
+	H(capture.file_size_bytes), MiB_(1), TiB_(1), "64MiB"},
+    [K_ROTATE_INTERVAL] = {PS_CAPTURE, "rotate_interval", PT_DURATION,
+	H(capture.rotate_interval_ms), S_(1), D_(1), "10m"},
+    [K_HOST_CAP] = {PS_CAPTURE, "host_cap", PT_SIZE, H(capture.host_cap_bytes),
+	MiB_(1), TiB_(1024), "1GiB"},
+    [K_COMPRESSION] = {PS_CAPTURE, "compression", PT_COUNT,
+	H(capture.compression), 0, 9, "1"},
+    [K_PRETRIGGER] = {PS_CAPTURE, "pretrigger", PT_BOOL, H(capture.pretrigger),
+	0, 1, "no"},
+    [K_PRETRIGGER_TIME] = {PS_CAPTURE, "pretrigger_time", PT_DURATION,
+	H(capture.pretrigger_time_ms), S_(1), H_(1), "10s"},
+    [K_PRETRIGGER_SIZE] = {PS_CAPTURE, "pretrigger_size", PT_SIZE,
+	H(capture.pretrigger_size_bytes), MiB_(1), GiB_(64), "1MiB"},
+    [K_FILTER] = {PS_CAPTURE, "filter", PT_FILTER, H(capture.filter), 0, 0,
+	"\"\""},
+    [K_TIMESTAMPS] = {PS_CAPTURE, "timestamps", PT_TSTAMP,
+	H(capture.timestamps), 0, 0, "usec"},
 
-	[K_WARMUP] = { PS_DETECT, "warmup", PT_DURATION,
-	    H(detect.warmup_ms), 0, D_(365), "7d" },
-	[K_WINDOWS] = { PS_DETECT, "windows", PT_WINDOWS,
-	    H(detect.windows), S_(10), H_(1), "1m, 10m" },
-	[K_LEARN_K] = { PS_DETECT, "learn_k", PT_DECIMAL,
-	    H(detect.learn_k_x100), 100, 2000, "3.5" },
-	[K_QUIET_HOURS] = { PS_DETECT, "quiet_hours", PT_TIMERANGE,
-	    H(detect.quiet_hours), 0, 0, "00:00-06:00" },
-	[K_NIGHT_UPLOAD_MIN] = { PS_DETECT, "night_upload_min", PT_SIZE,
-	    H(detect.night_upload_min_bytes), 0, TiB_(1024), "50MiB" },
+    [K_WARMUP] = {PS_DETECT, "warmup", PT_DURATION, H(detect.warmup_ms), 0,
+	D_(365), "7d"},
+    [K_WINDOWS] = {PS_DETECT, "windows", PT_WINDOWS, H(detect.windows), S_(10),
+	H_(1), "1m, 10m"},
+    [K_LEARN_K] = {PS_DETECT, "learn_k", PT_DECIMAL, H(detect.learn_k_x100),
+	100, 2000, "3.5"},
+    [K_QUIET_HOURS] = {PS_DETECT, "quiet_hours", PT_TIMERANGE,
+	H(detect.quiet_hours), 0, 0, "00:00-06:00"},
+    [K_NIGHT_UPLOAD_MIN] = {PS_DETECT, "night_upload_min", PT_SIZE,
+	H(detect.night_upload_min_bytes), 0, TiB_(1024), "50MiB"},
 
-	[K_BEACON_ENABLED] = { PS_BEACON, "enabled", PT_BOOL,
-	    H(beacon.enabled), 0, 1, "yes" },
-	[K_MIN_SCORE] = { PS_BEACON, "min_score", PT_PERCENT,
-	    H(beacon.min_score_bp), 0, 10000, "70%" },
-	[K_MIN_OBSERVATIONS] = { PS_BEACON, "min_observations", PT_COUNT,
-	    H(beacon.min_observations), 2, 86400, "4" },
-	[K_MAX_PERIOD] = { PS_BEACON, "max_period", PT_DURATION,
-	    H(beacon.max_period_ms), S_(1), D_(1), "1h" },
-	[K_KNOWN_TTL] = { PS_BEACON, "known_ttl", PT_DURATION,
-	    H(beacon.known_ttl_ms), H_(1), D_(365), "30d" },
+    [K_BEACON_ENABLED] = {PS_BEACON, "enabled", PT_BOOL, H(beacon.enabled), 0,
+	1, "yes"},
+    [K_MIN_SCORE] = {PS_BEACON, "min_score", PT_PERCENT, H(beacon.min_score_bp),
+	0, 10000, "70%"},
+    [K_MIN_OBSERVATIONS] = {PS_BEACON, "min_observations", PT_COUNT,
+	H(beacon.min_observations), 2, 86400, "4"},
+    [K_MAX_PERIOD] = {PS_BEACON, "max_period", PT_DURATION,
+	H(beacon.max_period_ms), S_(1), D_(1), "1h"},
+    [K_KNOWN_TTL] = {PS_BEACON, "known_ttl", PT_DURATION,
+	H(beacon.known_ttl_ms), H_(1), D_(365), "30d"},
 
-	[K_ADDRESS] = { PS_HOST, "address", PT_ADDRESS,
-	    H(net), 0, 0, NULL },
-	[K_NAME] = { PS_HOST, "name", PT_NAME,
-	    H(name), 0, 0, NULL },
+    [K_ADDRESS] = {PS_HOST, "address", PT_ADDRESS, H(net), 0, 0, NULL},
+    [K_NAME] = {PS_HOST, "name", PT_NAME, H(name), 0, 0, NULL},
 };
 
 /* Threshold windows: seconds, or the calendar ones. */
-#define WIN_MIN_S	10
-#define WIN_MAX_S	3600
+#define WIN_MIN_S 10
+#define WIN_MAX_S 3600
 
 /* ---- typed values ------------------------------------------------------ */
 
@@ -199,8 +195,8 @@ static const void *
 cfield(const struct pol_key *k, const struct pol_global *g,
     const struct pol_host *h)
 {
-	const char *base = k->scope == PSC_GLOBAL ? (const char *)g :
-	    (const char *)h;
+	const char *base =
+	    k->scope == PSC_GLOBAL ? (const char *)g : (const char *)h;
 
 	return base + k->off;
 }
@@ -250,13 +246,13 @@ in_range(const struct pol_key *k, uint64_t v, const char *s, char *err,
 static int
 parse_cidr(const char *s, struct cidr *c, char *err, size_t errlen)
 {
-	char buf[64], cb[48], net[64];
+	char	    buf[64], cb[48], net[64];
 	const char *slash;
 	struct cidr t;
-	uint8_t a[16];
-	uint64_t plen;
-	size_t al;
-	int i, max;
+	uint8_t	    a[16];
+	uint64_t    plen;
+	size_t	    al;
+	int	    i, max;
 
 	if (cidr_parse(s, c) == 0)
 		return 0;
@@ -275,8 +271,9 @@ parse_cidr(const char *s, struct cidr *c, char *err, size_t errlen)
 		return -1;
 	}
 	max = strchr(buf, ':') != NULL ? 128 : 32;
-	if (slash == NULL || pol_parse_count(slash + 1, &plen, cb,
-	    sizeof(cb)) != 0 || plen > (uint64_t)max) {
+	if (slash == NULL ||
+	    pol_parse_count(slash + 1, &plen, cb, sizeof(cb)) != 0 ||
+	    plen > (uint64_t)max) {
 		snprintf(err, errlen, "bad prefix length in '%s' (0..%d)",
 		    pol_clip(s, cb, sizeof(cb)), max);
 		return -1;
@@ -285,7 +282,7 @@ parse_cidr(const char *s, struct cidr *c, char *err, size_t errlen)
 	memcpy(t.addr, a, 16);
 	t.len = (uint8_t)(max == 32 ? 96 + plen : plen);
 	for (i = t.len; i < 128; i++)
-		t.addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+		t.addr[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
 	cidr_fmt(&t, net, sizeof(net));
 	snprintf(err, errlen, "host bits set in '%s' (the network is %s)",
 	    pol_clip(s, cb, sizeof(cb)), net);
@@ -324,7 +321,7 @@ static int
 target_qcmp(const void *a, const void *b)
 {
 	const struct pol_export_target *x = a, *y = b;
-	int r = memcmp(x->addr, y->addr, 16);
+	int				r = memcmp(x->addr, y->addr, 16);
 
 	if (r != 0)
 		return r;
@@ -334,15 +331,15 @@ target_qcmp(const void *a, const void *b)
 }
 
 /* One item of a list of names: one of home_nets, windows, ... */
-#define ITEM_MAX	80
+#define ITEM_MAX 80
 
 static int
 parse_nets(const char *s, struct pol_nets *out, char *err, size_t errlen)
 {
-	char items[POL_MAX_HOME_NETS][ITEM_MAX];
+	char		items[POL_MAX_HOME_NETS][ITEM_MAX];
 	struct pol_nets n;
-	size_t i;
-	char a[64], b[64];
+	size_t		i;
+	char		a[64], b[64];
 
 	memset(&n, 0, sizeof(n));
 	if (strcmp(s, "auto") == 0) {
@@ -351,7 +348,7 @@ parse_nets(const char *s, struct pol_nets *out, char *err, size_t errlen)
 		return 0;
 	}
 	if (pol_list_split(s, &items[0][0], ITEM_MAX, POL_MAX_HOME_NETS, &n.n,
-	    err, errlen) != 0)
+		err, errlen) != 0)
 		return -1;
 	if (n.n == 0) {
 		snprintf(err, errlen, "needs at least one network, or auto");
@@ -359,7 +356,8 @@ parse_nets(const char *s, struct pol_nets *out, char *err, size_t errlen)
 	}
 	for (i = 0; i < n.n; i++) {
 		if (strcmp(items[i], "auto") == 0) {
-			snprintf(err, errlen, "auto cannot be combined with "
+			snprintf(err, errlen,
+			    "auto cannot be combined with "
 			    "networks");
 			return -1;
 		}
@@ -392,15 +390,17 @@ static int
 parse_ifaces(const char *s, struct pol_ifaces *out, char *err, size_t errlen)
 {
 	struct pol_ifaces f;
-	size_t i;
-	const char *p;
+	size_t		  i;
+	const char	 *p;
 
 	memset(&f, 0, sizeof(f));
 	if (pol_list_split(s, &f.v[0][0], POL_IFNAME_MAX, POL_MAX_IFACES, &f.n,
-	    err, errlen) != 0) {
+		err, errlen) != 0) {
 		if (strstr(err, "too long") != NULL)
-			snprintf(err, errlen, "interface name too long (at "
-			    "most %d characters)", POL_IFNAME_MAX - 1);
+			snprintf(err, errlen,
+			    "interface name too long (at "
+			    "most %d characters)",
+			    POL_IFNAME_MAX - 1);
 		return -1;
 	}
 	for (i = 0; i < f.n; i++) {
@@ -410,8 +410,8 @@ parse_ifaces(const char *s, struct pol_ifaces *out, char *err, size_t errlen)
 				break;
 		if (*p != '\0' || strcmp(f.v[i], ".") == 0 ||
 		    strcmp(f.v[i], "..") == 0) {
-			snprintf(err, errlen, "bad interface name '%s'",
-			    f.v[i]);
+			snprintf(
+			    err, errlen, "bad interface name '%s'", f.v[i]);
 			return -1;
 		}
 	}
@@ -428,17 +428,16 @@ parse_ifaces(const char *s, struct pol_ifaces *out, char *err, size_t errlen)
 }
 
 static int
-parse_targets(const char *s, struct pol_targets *out, char *err,
-    size_t errlen)
+parse_targets(const char *s, struct pol_targets *out, char *err, size_t errlen)
 {
-	char items[POL_MAX_TARGETS][ITEM_MAX];
+	char		   items[POL_MAX_TARGETS][ITEM_MAX];
 	struct pol_targets t;
-	char a[ITEM_MAX + 8];
-	size_t i;
+	char		   a[ITEM_MAX + 8];
+	size_t		   i;
 
 	memset(&t, 0, sizeof(t));
 	if (pol_list_split(s, &items[0][0], ITEM_MAX, POL_MAX_TARGETS, &t.n,
-	    err, errlen) != 0)
+		err, errlen) != 0)
 		return -1;
 	for (i = 0; i < t.n; i++)
 		if (pol_parse_target(items[i], &t.v[i], err, errlen) != 0)
@@ -459,14 +458,16 @@ parse_targets(const char *s, struct pol_targets *out, char *err,
 int
 pol_parse_window_s(const char *s, uint32_t *sec, char *err, size_t errlen)
 {
-	char cb[48];
+	char	 cb[48];
 	uint64_t ms;
 
 	if (pol_parse_duration(s, &ms, err, errlen) != 0)
 		return -1;
 	if (ms % 1000 != 0 || ms < S_(WIN_MIN_S) || ms > S_(WIN_MAX_S)) {
-		snprintf(err, errlen, "window %s must be whole seconds "
-		    "from 10s to 1h", pol_clip(s, cb, sizeof(cb)));
+		snprintf(err, errlen,
+		    "window %s must be whole seconds "
+		    "from 10s to 1h",
+		    pol_clip(s, cb, sizeof(cb)));
 		return -1;
 	}
 	*sec = (uint32_t)(ms / 1000);
@@ -474,21 +475,19 @@ pol_parse_window_s(const char *s, uint32_t *sec, char *err, size_t errlen)
 }
 
 static int
-parse_windows(const char *s, struct pol_windows *out, char *err,
-    size_t errlen)
+parse_windows(const char *s, struct pol_windows *out, char *err, size_t errlen)
 {
-	char items[POL_MAX_WINDOWS][ITEM_MAX];
+	char		   items[POL_MAX_WINDOWS][ITEM_MAX];
 	struct pol_windows w;
-	char a[32];
-	size_t i;
+	char		   a[32];
+	size_t		   i;
 
 	memset(&w, 0, sizeof(w));
 	if (pol_list_split(s, &items[0][0], ITEM_MAX, POL_MAX_WINDOWS, &w.n,
-	    err, errlen) != 0)
+		err, errlen) != 0)
 		return -1;
 	if (w.n == 0) {
-		snprintf(err, errlen, "needs 1 to %d windows",
-		    POL_MAX_WINDOWS);
+		snprintf(err, errlen, "needs 1 to %d windows", POL_MAX_WINDOWS);
 		return -1;
 	}
 	for (i = 0; i < w.n; i++)
@@ -527,16 +526,17 @@ static int
 parse_user(const char *s, char *dst, size_t size, char *err, size_t errlen)
 {
 	const char *p;
-	char cb[48];
+	char	    cb[48];
 
 	for (p = s; *p != '\0'; p++)
 		if (!((*p >= 'a' && *p <= 'z') || *p == '_' ||
-		    (p > s && ((*p >= '0' && *p <= '9') || *p == '-'))))
+			(p > s && ((*p >= '0' && *p <= '9') || *p == '-'))))
 			break;
 	if (*p != '\0' || strlen(s) >= size) {
-		snprintf(err, errlen, "bad user name '%s' (lower-case letters, "
-		    "digits, '_', '-'; at most %zu)", pol_clip(s, cb, sizeof(cb)),
-		    size - 1);
+		snprintf(err, errlen,
+		    "bad user name '%s' (lower-case letters, "
+		    "digits, '_', '-'; at most %zu)",
+		    pol_clip(s, cb, sizeof(cb)), size - 1);
 		return -1;
 	}
 	util_strlcpy(dst, s, size);
@@ -562,7 +562,7 @@ parse_filter(struct pol_pfile *pf, const char *s, char *dst, size_t size,
     char *err, size_t errlen)
 {
 	struct bpf_program prog;
-	pcap_t *p;
+	pcap_t		  *p;
 
 	if (strlen(s) >= size) {
 		snprintf(err, errlen, "filter is too long (at most %zu bytes)",
@@ -571,7 +571,8 @@ parse_filter(struct pol_pfile *pf, const char *s, char *dst, size_t size,
 	}
 	if (s[0] != '\0' && !(pf->flags & POL_NO_FILTER_COMPILE)) {
 		if ((p = pcap_open_dead(DLT_EN10MB, 65535)) == NULL) {
-			snprintf(err, errlen, "cannot check the filter: "
+			snprintf(err, errlen,
+			    "cannot check the filter: "
 			    "pcap_open_dead failed");
 			return -1;
 		}
@@ -603,12 +604,12 @@ int
 pol_set_value(struct pol_pfile *pf, const struct pol_key *k, const char *s,
     char *err, size_t errlen)
 {
-	void *dst = field(pf, k);
-	char cb[48];
+	void	*dst = field(pf, k);
+	char	 cb[48];
 	uint64_t u64;
 	uint32_t u32;
-	int32_t i32;
-	int b;
+	int32_t	 i32;
+	int	 b;
 
 	switch (k->type) {
 	case PT_DURATION:
@@ -667,8 +668,10 @@ pol_set_value(struct pol_pfile *pf, const struct pol_key *k, const char *s,
 		else if (strcmp(s, "nsec") == 0)
 			ts = POL_TS_NSEC;
 		else {
-			snprintf(err, errlen, "bad value '%s' (use usec or "
-			    "nsec)", pol_clip(s, cb, sizeof(cb)));
+			snprintf(err, errlen,
+			    "bad value '%s' (use usec or "
+			    "nsec)",
+			    pol_clip(s, cb, sizeof(cb)));
 			return -1;
 		}
 		assert(k->size == sizeof(ts));
@@ -705,14 +708,16 @@ pol_set_value(struct pol_pfile *pf, const struct pol_key *k, const char *s,
 	case PT_ADDRESS:
 		assert(k->size == sizeof(struct cidr));
 		if (strpbrk(s, ", \t") != NULL) {
-			snprintf(err, errlen, "one address or network per host "
+			snprintf(err, errlen,
+			    "one address or network per host "
 			    "file (write one file per host, or use a CIDR)");
 			return -1;
 		}
 		return parse_cidr(s, dst, err, errlen);
 	case PT_NAME:
 		if (!pol_valid_name(s)) {
-			snprintf(err, errlen, "bad host name '%s' (letters, "
+			snprintf(err, errlen,
+			    "bad host name '%s' (letters, "
 			    "digits, '.', '_', '-'; at most %d)",
 			    pol_clip(s, cb, sizeof(cb)), POL_NAME_MAX - 1);
 			return -1;
@@ -742,8 +747,8 @@ metric_type(enum pol_metric m)
 }
 
 void
-pol_fmt_thr_value(enum pol_kind kind, enum pol_metric m, uint64_t v,
-    char *buf, size_t size)
+pol_fmt_thr_value(
+    enum pol_kind kind, enum pol_metric m, uint64_t v, char *buf, size_t size)
 {
 	if (v == 0)
 		snprintf(buf, size, "0");
@@ -757,7 +762,7 @@ int
 pol_parse_thr_value(enum pol_kind kind, enum pol_metric m, const char *s,
     uint64_t *v, char *err, size_t errlen)
 {
-	char cb[48];
+	char	 cb[48];
 	uint32_t u32;
 
 	if (kind == POL_LEARNED) {
@@ -768,7 +773,8 @@ pol_parse_thr_value(enum pol_kind kind, enum pol_metric m, const char *s,
 		if (pol_parse_decimal(s, &u32, err, errlen) != 0)
 			return -1;
 		if (u32 < 100 || u32 > 2000) {
-			snprintf(err, errlen, "k = %s is out of range "
+			snprintf(err, errlen,
+			    "k = %s is out of range "
 			    "(1.0..20.0, or 0 to disable)",
 			    pol_clip(s, cb, sizeof(cb)));
 			return -1;
@@ -785,7 +791,8 @@ pol_parse_thr_value(enum pol_kind kind, enum pol_metric m, const char *s,
 		if (pol_parse_size(s, v, err, errlen) != 0)
 			return -1;
 		if (*v > TiB_(1024)) {
-			snprintf(err, errlen, "%s is out of range (0B..1024TiB)",
+			snprintf(err, errlen,
+			    "%s is out of range (0B..1024TiB)",
 			    pol_clip(s, cb, sizeof(cb)));
 			return -1;
 		}
@@ -818,7 +825,7 @@ static void
 fmt_string(const char *s, int always_quote, char *buf, size_t size)
 {
 	size_t n = 0, len = strlen(s);
-	int quote = always_quote || len == 0 || pol_is_blank(s[0]) ||
+	int    quote = always_quote || len == 0 || pol_is_blank(s[0]) ||
 	    pol_is_blank(s[len - 1]) || strpbrk(s, "#\"") != NULL;
 
 	if (!quote) {
@@ -841,8 +848,8 @@ fmt_string(const char *s, int always_quote, char *buf, size_t size)
 static void
 join(char *buf, size_t size, size_t *off, const char *item)
 {
-	int r = snprintf(buf + *off, size - *off, "%s%s", *off > 0 ? ", " : "",
-	    item);
+	int r = snprintf(
+	    buf + *off, size - *off, "%s%s", *off > 0 ? ", " : "", item);
 
 	if (r > 0)
 		*off += (size_t)r < size - *off ? (size_t)r : size - *off - 1;
@@ -853,13 +860,13 @@ pol_fmt_key(enum pol_key_id id, const struct pol_global *g,
     const struct pol_host *h, char *buf, size_t size)
 {
 	const struct pol_key *k = &pol_keys[id];
-	const void *src = cfield(k, g, h);
-	char item[ITEM_MAX + 8];
-	size_t i, off = 0;
-	uint64_t u64;
-	uint32_t u32;
-	int32_t i32;
-	int b;
+	const void	     *src = cfield(k, g, h);
+	char		      item[ITEM_MAX + 8];
+	size_t		      i, off = 0;
+	uint64_t	      u64;
+	uint32_t	      u32;
+	int32_t		      i32;
+	int		      b;
 
 	buf[0] = '\0';
 	switch (k->type) {
@@ -949,11 +956,11 @@ pol_fmt_key(enum pol_key_id id, const struct pol_global *g,
 }
 
 uint64_t
-pol_key_u64(enum pol_key_id id, const struct pol_global *g,
-    const struct pol_host *h)
+pol_key_u64(
+    enum pol_key_id id, const struct pol_global *g, const struct pol_host *h)
 {
 	const struct pol_key *k = &pol_keys[id];
-	uint64_t v;
+	uint64_t	      v;
 
 	assert(k->type == PT_DURATION || k->type == PT_SIZE);
 	memcpy(&v, cfield(k, g, h), sizeof(v));

@@ -32,17 +32,17 @@
 #include "polmap.h"
 
 static const enum bl_metric metric_of[POL_M_COUNT] = {
-	[POL_M_BYTES_IN] = BL_M_BYTES_IN,
-	[POL_M_BYTES_OUT] = BL_M_BYTES_OUT,
-	[POL_M_CONNS] = BL_M_CONNS,
-	[POL_M_DST_IPS] = BL_M_DST_IPS,
-	[POL_M_DST_PORTS] = BL_M_DST_PORTS,
-	[POL_M_HALF_OPEN] = BL_M_HALF_OPEN,
-	[POL_M_HALF_OPEN_SHARE] = BL_M_HALF_OPEN_SHARE,
-	[POL_M_NIGHT_BYTES_OUT] = BL_M_NIGHT_BYTES_OUT,
-	[POL_M_PROTOCOLS] = BL_M_PROTOCOLS,
-	[POL_M_REJECTED] = BL_M_REJECTED,
-	[POL_M_REJECTED_SHARE] = BL_M_REJECTED_SHARE,
+    [POL_M_BYTES_IN] = BL_M_BYTES_IN,
+    [POL_M_BYTES_OUT] = BL_M_BYTES_OUT,
+    [POL_M_CONNS] = BL_M_CONNS,
+    [POL_M_DST_IPS] = BL_M_DST_IPS,
+    [POL_M_DST_PORTS] = BL_M_DST_PORTS,
+    [POL_M_HALF_OPEN] = BL_M_HALF_OPEN,
+    [POL_M_HALF_OPEN_SHARE] = BL_M_HALF_OPEN_SHARE,
+    [POL_M_NIGHT_BYTES_OUT] = BL_M_NIGHT_BYTES_OUT,
+    [POL_M_PROTOCOLS] = BL_M_PROTOCOLS,
+    [POL_M_REJECTED] = BL_M_REJECTED,
+    [POL_M_REJECTED_SHARE] = BL_M_REJECTED_SHARE,
 };
 
 static uint32_t
@@ -72,8 +72,8 @@ table_keeps(const struct bl_config *table, uint32_t w)
 
 /* 1 when bc already holds (m, w, kind): two policy windows map to one. */
 static int
-has_thr(const struct bl_config *bc, enum bl_metric m, uint32_t w,
-    enum bl_kind kind)
+has_thr(
+    const struct bl_config *bc, enum bl_metric m, uint32_t w, enum bl_kind kind)
 {
 	unsigned i;
 
@@ -88,7 +88,7 @@ has_thr(const struct bl_config *bc, enum bl_metric m, uint32_t w,
 static void
 add_windows(struct bl_config *t, const struct pol_host *ph)
 {
-	size_t i;
+	size_t	 i;
 	unsigned j, k;
 
 	for (i = 0; i < ph->detect.windows.n; i++) {
@@ -112,20 +112,21 @@ host_part(const struct pol_host *ph, const struct pol_global *g,
     const struct bl_config *table, struct bl_config *bc, unsigned *dropped)
 {
 	uint64_t wd = (ph->detect.warmup_ms + 86400000u - 1) / 86400000u;
-	size_t i;
+	size_t	 i;
 
 	bc->n_thr = 0;
-	bc->warmup_days = wd < 1 ? 1 : wd > BL_HIST_MAX ? BL_HIST_MAX :
-	    (unsigned)wd;
+	bc->warmup_days = wd < 1 ? 1
+	    : wd > BL_HIST_MAX	 ? BL_HIST_MAX
+				 : (unsigned)wd;
 	bc->utc_offset_s = g->utc_offset_s;
 	bc->quiet_start_h = (uint8_t)(ph->detect.quiet_hours.start_min / 60);
 	bc->quiet_end_h = (uint8_t)(ph->detect.quiet_hours.end_min / 60);
 	bc->night_upload_min = ph->detect.night_upload_min_bytes;
 	for (i = 0; i < ph->n_thr; i++) {
 		const struct pol_threshold *t = &ph->thr[i];
-		uint32_t w = window_of(t);
-		enum bl_kind kind = t->kind == POL_LEARNED ? BL_LEARNED :
-		    BL_ABSOLUTE;
+		uint32_t		    w = window_of(t);
+		enum bl_kind		    kind =
+			   t->kind == POL_LEARNED ? BL_LEARNED : BL_ABSOLUTE;
 		double v;
 
 		if (!table_keeps(table, w)) {
@@ -162,9 +163,9 @@ polmap_new(const struct policy *pol, uint64_t seed, const struct cidr *home,
     size_t n_home, char *err, size_t errlen)
 {
 	const struct pol_global *g = pol_global(pol);
-	const struct pol_host *def = pol_default(pol);
-	struct polmap *pm;
-	size_t i;
+	const struct pol_host	*def = pol_default(pol);
+	struct polmap		*pm;
+	size_t			 i;
 
 	if ((pm = calloc(1, sizeof(*pm))) == NULL) {
 		snprintf(err, errlen, "policy: out of memory");
@@ -204,13 +205,14 @@ polmap_new(const struct policy *pol, uint64_t seed, const struct cidr *home,
 	for (i = 0; i < pm->n; i++) {
 		pm->hosts[i] = pol_host_at(pol, i);
 		pm->bl[i] = pm->table;
-		host_part(pm->hosts[i], g, &pm->table, &pm->bl[i],
-		    &pm->n_dropped);
+		host_part(
+		    pm->hosts[i], g, &pm->table, &pm->bl[i], &pm->n_dropped);
 		if (bl_config_check(&pm->bl[i], &pm->table, err, errlen) != 0) {
 			char why[256];
 
 			snprintf(why, sizeof(why), "%s", err);
-			snprintf(err, errlen, "%s: %s", pm->hosts[i]->file, why);
+			snprintf(
+			    err, errlen, "%s: %s", pm->hosts[i]->file, why);
 			polmap_free(pm);
 			return NULL;
 		}
@@ -231,9 +233,9 @@ polmap_free(struct polmap *pm)
 const struct bl_config *
 polmap_bl_for(void *arg, const uint8_t addr[16])
 {
-	const struct polmap *pm = arg;
+	const struct polmap   *pm = arg;
 	const struct pol_host *ph = pol_lookup(pm->pol, addr);
-	size_t i;
+	size_t		       i;
 
 	/* Host creation only (not per packet): a scan is cheap enough. */
 	for (i = 0; i < pm->n; i++)

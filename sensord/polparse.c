@@ -31,25 +31,25 @@
 
 /* Built-in thresholds: what an empty default.conf gives every host. */
 static const struct {
-	enum pol_sect	 sect;
-	const char	*key, *value;
+	enum pol_sect sect;
+	const char   *key, *value;
 } builtin_thr[] = {
-	{ PS_ABSOLUTE, "dst_ports.10m", "500" },
-	{ PS_ABSOLUTE, "dst_ports.day", "5000" },
-	{ PS_ABSOLUTE, "dst_ips.10m", "250" },
-	{ PS_ABSOLUTE, "half_open.1m", "200" },
-	{ PS_ABSOLUTE, "rejected_share.10m", "80%" },
-	{ PS_LEARNED, "bytes_out.day", "5.0" },
-	{ PS_LEARNED, "conns.day", "3.5" },
-	{ PS_LEARNED, "dst_ips.day", "3.5" },
-	{ PS_LEARNED, "dst_ports.day", "3.5" },
-	{ PS_LEARNED, "half_open.day", "3.5" },
-	{ PS_LEARNED, "protocols.month", "3.5" },
-	{ PS_LEARNED, "rejected.day", "3.5" },
+    {PS_ABSOLUTE, "dst_ports.10m", "500"},
+    {PS_ABSOLUTE, "dst_ports.day", "5000"},
+    {PS_ABSOLUTE, "dst_ips.10m", "250"},
+    {PS_ABSOLUTE, "half_open.1m", "200"},
+    {PS_ABSOLUTE, "rejected_share.10m", "80%"},
+    {PS_LEARNED, "bytes_out.day", "5.0"},
+    {PS_LEARNED, "conns.day", "3.5"},
+    {PS_LEARNED, "dst_ips.day", "3.5"},
+    {PS_LEARNED, "dst_ports.day", "3.5"},
+    {PS_LEARNED, "half_open.day", "3.5"},
+    {PS_LEARNED, "protocols.month", "3.5"},
+    {PS_LEARNED, "rejected.day", "3.5"},
 };
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-#define KEY_MAX		64
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define KEY_MAX 64
 
 /* ---- messages ---------------------------------------------------------- */
 
@@ -69,7 +69,9 @@ edit_distance(const char *a, const char *b)
 		row[0] = i;
 		for (j = 1; j <= lb; j++) {
 			size_t cost = tolower((unsigned char)a[i - 1]) ==
-			    tolower((unsigned char)b[j - 1]) ? 0 : 1;
+				tolower((unsigned char)b[j - 1])
+			    ? 0
+			    : 1;
 			size_t best = diag + cost;
 
 			up = row[j];
@@ -112,20 +114,22 @@ static void
 set_threshold(struct pol_pfile *pf, uint32_t line, const char *key,
     const char *val, int quoted)
 {
-	enum pol_kind kind = pf->sect == PS_LEARNED ? POL_LEARNED :
-	    POL_ABSOLUTE;
-	const char *sect = pol_sect_names[pf->sect];
-	const char *dot = strchr(key, '.'), *best = NULL;
-	char err[POL_ERRLEN], metric[KEY_MAX + 1];
+	enum pol_kind kind =
+	    pf->sect == PS_LEARNED ? POL_LEARNED : POL_ABSOLUTE;
+	const char	*sect = pol_sect_names[pf->sect];
+	const char	*dot = strchr(key, '.'), *best = NULL;
+	char		 err[POL_ERRLEN], metric[KEY_MAX + 1];
 	struct pol_tent *t;
-	size_t i, d, bestd = SIZE_MAX;
-	uint32_t win;
-	uint64_t v;
-	int m = -1;
+	size_t		 i, d, bestd = SIZE_MAX;
+	uint32_t	 win;
+	uint64_t	 v;
+	int		 m = -1;
 
 	if (dot == NULL || (size_t)(dot - key) > KEY_MAX) {
-		pol_err(pf->ec, pf->path, line, "threshold key '%s' in [%s] "
-		    "must be METRIC.WINDOW (e.g. dst_ports.10m)", key, sect);
+		pol_err(pf->ec, pf->path, line,
+		    "threshold key '%s' in [%s] "
+		    "must be METRIC.WINDOW (e.g. dst_ports.10m)",
+		    key, sect);
 		return;
 	}
 	memcpy(metric, key, (size_t)(dot - key));
@@ -135,48 +139,60 @@ set_threshold(struct pol_pfile *pf, uint32_t line, const char *key,
 			m = (int)i;
 	if (m < 0) {
 		for (i = 0; i < POL_M_COUNT; i++) {
-			d = edit_distance(metric,
-			    pol_metric_name((enum pol_metric)i));
+			d = edit_distance(
+			    metric, pol_metric_name((enum pol_metric)i));
 			if (d < bestd) {
 				bestd = d;
 				best = pol_metric_name((enum pol_metric)i);
 			}
 		}
 		if (best != NULL && close_enough(bestd, best))
-			pol_err(pf->ec, pf->path, line, "unknown metric '%s' in "
-			    "[%s]; did you mean '%s'?", metric, sect, best);
+			pol_err(pf->ec, pf->path, line,
+			    "unknown metric '%s' in "
+			    "[%s]; did you mean '%s'?",
+			    metric, sect, best);
 		else
-			pol_err(pf->ec, pf->path, line, "unknown metric '%s' in "
-			    "[%s]", metric, sect);
+			pol_err(pf->ec, pf->path, line,
+			    "unknown metric '%s' in "
+			    "[%s]",
+			    metric, sect);
 		return;
 	}
 	if (parse_thr_window(dot + 1, &win) != 0) {
-		pol_err(pf->ec, pf->path, line, "%s: bad window '%s' (a [detect] "
-		    "window such as 10m, or day, or month)", key, dot + 1);
+		pol_err(pf->ec, pf->path, line,
+		    "%s: bad window '%s' (a [detect] "
+		    "window such as 10m, or day, or month)",
+		    key, dot + 1);
 		return;
 	}
 	for (i = 0; i < pf->thr.n; i++) {
 		t = &pf->thr.v[i];
 		if (t->kind == kind && t->metric == (enum pol_metric)m &&
 		    t->window_s == win) {
-			pol_err(pf->ec, pf->path, line, "duplicate key '%s' in "
-			    "[%s] (first set at line %u)", key, sect, t->line);
+			pol_err(pf->ec, pf->path, line,
+			    "duplicate key '%s' in "
+			    "[%s] (first set at line %u)",
+			    key, sect, t->line);
 			return;
 		}
 	}
 	if (quoted) {
-		pol_err(pf->ec, pf->path, line, "%s: quotes are only for "
-		    "strings", key);
+		pol_err(pf->ec, pf->path, line,
+		    "%s: quotes are only for "
+		    "strings",
+		    key);
 		return;
 	}
-	if (pol_parse_thr_value(kind, (enum pol_metric)m, val, &v, err,
-	    sizeof(err)) != 0) {
+	if (pol_parse_thr_value(
+		kind, (enum pol_metric)m, val, &v, err, sizeof(err)) != 0) {
 		pol_err(pf->ec, pf->path, line, "%s: %s", key, err);
 		return;
 	}
 	if (pf->thr.n >= POL_FILE_THR_MAX) {
-		pol_err(pf->ec, pf->path, line, "too many thresholds in one "
-		    "file (at most %d)", POL_FILE_THR_MAX);
+		pol_err(pf->ec, pf->path, line,
+		    "too many thresholds in one "
+		    "file (at most %d)",
+		    POL_FILE_THR_MAX);
 		return;
 	}
 	t = &pf->thr.v[pf->thr.n++];
@@ -211,22 +227,25 @@ static void
 unknown_key(struct pol_pfile *pf, uint32_t line, const char *key)
 {
 	const char *sect = pol_sect_names[pf->sect], *best = NULL;
-	size_t i, d, bestd = SIZE_MAX;
+	size_t	    i, d, bestd = SIZE_MAX;
 
 	for (i = 0; i < K_COUNT; i++) {
 		if (strcmp(pol_keys[i].name, key) != 0)
 			continue;
 		if (pf->is_host && pol_keys[i].scope == PSC_GLOBAL &&
 		    pol_keys[i].sect == pf->sect)
-			continue;	/* reported by the caller */
-		pol_err(pf->ec, pf->path, line, "unknown key '%s' in [%s]; "
-		    "it belongs in [%s]", key, sect,
-		    pol_sect_names[pol_keys[i].sect]);
+			continue; /* reported by the caller */
+		pol_err(pf->ec, pf->path, line,
+		    "unknown key '%s' in [%s]; "
+		    "it belongs in [%s]",
+		    key, sect, pol_sect_names[pol_keys[i].sect]);
 		return;
 	}
 	if (strchr(key, '.') != NULL) {
-		pol_err(pf->ec, pf->path, line, "unknown key '%s' in [%s]; "
-		    "thresholds go in [absolute] or [learned]", key, sect);
+		pol_err(pf->ec, pf->path, line,
+		    "unknown key '%s' in [%s]; "
+		    "thresholds go in [absolute] or [learned]",
+		    key, sect);
 		return;
 	}
 	for (i = 0; i < K_COUNT; i++) {
@@ -240,20 +259,22 @@ unknown_key(struct pol_pfile *pf, uint32_t line, const char *key)
 		}
 	}
 	if (best != NULL && close_enough(bestd, best))
-		pol_err(pf->ec, pf->path, line, "unknown key '%s' in [%s]; did "
-		    "you mean '%s'?", key, sect, best);
+		pol_err(pf->ec, pf->path, line,
+		    "unknown key '%s' in [%s]; did "
+		    "you mean '%s'?",
+		    key, sect, best);
 	else
-		pol_err(pf->ec, pf->path, line, "unknown key '%s' in [%s]",
-		    key, sect);
+		pol_err(pf->ec, pf->path, line, "unknown key '%s' in [%s]", key,
+		    sect);
 }
 
 static void
-set_key(struct pol_pfile *pf, uint32_t line, const char *key,
-    const char *val, int quoted)
+set_key(struct pol_pfile *pf, uint32_t line, const char *key, const char *val,
+    int quoted)
 {
 	const struct pol_key *k = NULL;
-	char err[POL_ERRLEN];
-	size_t i;
+	char		      err[POL_ERRLEN];
+	size_t		      i;
 
 	for (i = 0; i < K_COUNT; i++) {
 		if (pol_keys[i].sect == pf->sect &&
@@ -267,22 +288,26 @@ set_key(struct pol_pfile *pf, uint32_t line, const char *key,
 		return;
 	}
 	if (!key_allowed(pf, k)) {
-		pol_err(pf->ec, pf->path, line, "'%s' in [%s] is a global "
-		    "setting: set it in default.conf", key,
-		    pol_sect_names[pf->sect]);
+		pol_err(pf->ec, pf->path, line,
+		    "'%s' in [%s] is a global "
+		    "setting: set it in default.conf",
+		    key, pol_sect_names[pf->sect]);
 		return;
 	}
 	if (pf->line[i] != 0) {
-		pol_err(pf->ec, pf->path, line, "duplicate key '%s' in [%s] "
-		    "(first set at line %u)", key, pol_sect_names[pf->sect],
-		    pf->line[i]);
+		pol_err(pf->ec, pf->path, line,
+		    "duplicate key '%s' in [%s] "
+		    "(first set at line %u)",
+		    key, pol_sect_names[pf->sect], pf->line[i]);
 		return;
 	}
 	pf->line[i] = line;
 	if (quoted && !pol_type_quotable(k->type)) {
 		pf->bad[i] = 1;
-		pol_err(pf->ec, pf->path, line, "%s: quotes are only for "
-		    "strings", key);
+		pol_err(pf->ec, pf->path, line,
+		    "%s: quotes are only for "
+		    "strings",
+		    key);
 		return;
 	}
 	if (pol_set_value(pf, k, val, err, sizeof(err)) != 0) {
@@ -301,20 +326,23 @@ set_key(struct pol_pfile *pf, uint32_t line, const char *key,
 static int
 check_bytes(const unsigned char *s, size_t n, char *err, size_t errlen)
 {
-	size_t i = 0, j, len;
+	size_t	 i = 0, j, len;
 	uint32_t cp, min;
 
 	while (i < n) {
 		unsigned char c = s[i];
 
 		if (c == '\r' && i == n - 1) {
-			snprintf(err, errlen, "carriage return at the end of "
+			snprintf(err, errlen,
+			    "carriage return at the end of "
 			    "the line (CRLF line endings?)");
 			return -1;
 		}
 		if ((c < 0x20 && c != '\t') || c == 0x7f) {
-			snprintf(err, errlen, "control character 0x%02x at "
-			    "column %zu", c, i + 1);
+			snprintf(err, errlen,
+			    "control character 0x%02x at "
+			    "column %zu",
+			    c, i + 1);
 			return -1;
 		}
 		if (c < 0x80) {
@@ -355,22 +383,24 @@ bad:
 static void
 section_line(struct pol_pfile *pf, uint32_t line, char *s)
 {
-	char *e = strchr(s, ']'), *name = s + 1, *p;
-	const char *best = NULL;
-	size_t i, d, bestd = SIZE_MAX;
+	char	     *e = strchr(s, ']'), *name = s + 1, *p;
+	const char   *best = NULL;
+	size_t	      i, d, bestd = SIZE_MAX;
 	enum pol_sect sect = PS_COUNT;
 
-	pf->skip = 1;		/* until the header proves good */
+	pf->skip = 1; /* until the header proves good */
 	pf->sect = PS_COUNT;
 	if (e == NULL) {
-		pol_err(pf->ec, pf->path, line, "malformed section header "
+		pol_err(pf->ec, pf->path, line,
+		    "malformed section header "
 		    "(missing ']')");
 		return;
 	}
 	for (p = e + 1; pol_is_blank(*p); p++)
 		continue;
 	if (*p != '\0' && *p != '#') {
-		pol_err(pf->ec, pf->path, line, "unexpected text after the "
+		pol_err(pf->ec, pf->path, line,
+		    "unexpected text after the "
 		    "section header");
 		return;
 	}
@@ -394,9 +424,10 @@ section_line(struct pol_pfile *pf, uint32_t line, char *s)
 		}
 
 		if (best != NULL && close_enough(bestd, best))
-			pol_err(pf->ec, pf->path, line, "unknown section [%s]; "
-			    "did you mean [%s]?", pol_clip(name, cb, sizeof(cb)),
-			    best);
+			pol_err(pf->ec, pf->path, line,
+			    "unknown section [%s]; "
+			    "did you mean [%s]?",
+			    pol_clip(name, cb, sizeof(cb)), best);
 		else
 			pol_err(pf->ec, pf->path, line, "unknown section [%s]",
 			    pol_clip(name, cb, sizeof(cb)));
@@ -404,18 +435,23 @@ section_line(struct pol_pfile *pf, uint32_t line, char *s)
 	}
 	if (!sect_allowed(pf, sect)) {
 		if (sect == PS_HOST)
-			pol_err(pf->ec, pf->path, line, "section [host] "
+			pol_err(pf->ec, pf->path, line,
+			    "section [host] "
 			    "belongs in a host file (hosts/NAME.conf)");
 		else
-			pol_err(pf->ec, pf->path, line, "section [%s] is only "
-			    "allowed in default.conf", name);
+			pol_err(pf->ec, pf->path, line,
+			    "section [%s] is only "
+			    "allowed in default.conf",
+			    name);
 		return;
 	}
 	pf->sect = sect;
 	pf->skip = 0;
 	if (pf->sect_line[sect] != 0) {
-		pol_err(pf->ec, pf->path, line, "duplicate section [%s] (first "
-		    "at line %u)", name, pf->sect_line[sect]);
+		pol_err(pf->ec, pf->path, line,
+		    "duplicate section [%s] (first "
+		    "at line %u)",
+		    name, pf->sect_line[sect]);
 		return;
 	}
 	pf->sect_line[sect] = line;
@@ -426,8 +462,7 @@ section_line(struct pol_pfile *pf, uint32_t line, char *s)
  * \" and \\ are the only escapes.  Returns 0 or -1 with a message.
  */
 static int
-quoted_value(const char *s, char *out, size_t outsz, char *err,
-    size_t errlen)
+quoted_value(const char *s, char *out, size_t outsz, char *err, size_t errlen)
 {
 	size_t n = 0;
 
@@ -443,7 +478,8 @@ quoted_value(const char *s, char *out, size_t outsz, char *err,
 		if (c == '\\') {
 			c = *s++;
 			if (c != '"' && c != '\\') {
-				snprintf(err, errlen, "unknown escape '\\%c' in "
+				snprintf(err, errlen,
+				    "unknown escape '\\%c' in "
 				    "quoted string (only \\\" and \\\\)",
 				    c != '\0' ? c : ' ');
 				return -1;
@@ -459,7 +495,8 @@ quoted_value(const char *s, char *out, size_t outsz, char *err,
 	while (pol_is_blank(*s))
 		s++;
 	if (*s != '\0' && *s != '#') {
-		snprintf(err, errlen, "unexpected text after the closing "
+		snprintf(err, errlen,
+		    "unexpected text after the closing "
 		    "quote");
 		return -1;
 	}
@@ -469,10 +506,10 @@ quoted_value(const char *s, char *out, size_t outsz, char *err,
 static void
 key_line(struct pol_pfile *pf, uint32_t line, char *s)
 {
-	char key[KEY_MAX + 1], val[POL_LINE_MAX + 1], err[POL_ERRLEN], cb[48];
-	char *p = s, *e;
+	char   key[KEY_MAX + 1], val[POL_LINE_MAX + 1], err[POL_ERRLEN], cb[48];
+	char  *p = s, *e;
 	size_t kl;
-	int quoted = 0;
+	int    quoted = 0;
 
 	while (*p != '\0' && !pol_is_blank(*p) && *p != '=')
 		p++;
@@ -482,8 +519,10 @@ key_line(struct pol_pfile *pf, uint32_t line, char *s)
 		return;
 	}
 	if (kl > KEY_MAX) {
-		pol_err(pf->ec, pf->path, line, "key is too long (at most %d "
-		    "characters)", KEY_MAX);
+		pol_err(pf->ec, pf->path, line,
+		    "key is too long (at most %d "
+		    "characters)",
+		    KEY_MAX);
 		return;
 	}
 	memcpy(key, s, kl);
@@ -491,16 +530,18 @@ key_line(struct pol_pfile *pf, uint32_t line, char *s)
 	while (pol_is_blank(*p))
 		p++;
 	if (*p != '=') {
-		pol_err(pf->ec, pf->path, line, "expected 'key = value' after "
-		    "'%s'", pol_clip(key, cb, sizeof(cb)));
+		pol_err(pf->ec, pf->path, line,
+		    "expected 'key = value' after "
+		    "'%s'",
+		    pol_clip(key, cb, sizeof(cb)));
 		return;
 	}
 	for (p++; pol_is_blank(*p); p++)
 		continue;
 	if (*p == '"') {
 		quoted = 1;
-		if (quoted_value(p + 1, val, sizeof(val), err,
-		    sizeof(err)) != 0) {
+		if (quoted_value(p + 1, val, sizeof(val), err, sizeof(err)) !=
+		    0) {
 			pol_err(pf->ec, pf->path, line, "%s: %s", key, err);
 			return;
 		}
@@ -513,19 +554,22 @@ key_line(struct pol_pfile *pf, uint32_t line, char *s)
 		memcpy(val, p, (size_t)(e - p));
 		val[e - p] = '\0';
 		if (strchr(val, '"') != NULL) {
-			pol_err(pf->ec, pf->path, line, "%s: stray '\"' in the "
-			    "value (quote the whole value)", key);
+			pol_err(pf->ec, pf->path, line,
+			    "%s: stray '\"' in the "
+			    "value (quote the whole value)",
+			    key);
 			return;
 		}
 	}
 	if (pf->sect == PS_NONE) {
-		pol_err(pf->ec, pf->path, line, "key '%s' outside any section "
-		    "(add a section line such as [%s] above it)", key,
-		    pf->is_host ? "host" : "global");
+		pol_err(pf->ec, pf->path, line,
+		    "key '%s' outside any section "
+		    "(add a section line such as [%s] above it)",
+		    key, pf->is_host ? "host" : "global");
 		return;
 	}
 	if (pf->skip)
-		return;		/* the section line was reported */
+		return; /* the section line was reported */
 	if (pf->sect == PS_ABSOLUTE || pf->sect == PS_LEARNED)
 		set_threshold(pf, line, key, val, quoted);
 	else
@@ -551,17 +595,18 @@ pol_pfile_init(struct pol_pfile *pf, const char *path, int is_host,
 void
 pol_parse_file(struct pol_pfile *pf, const char *buf, size_t len)
 {
-	char lb[POL_LINE_MAX + 1], err[POL_ERRLEN], *q;
+	char	    lb[POL_LINE_MAX + 1], err[POL_ERRLEN], *q;
 	const char *p = buf, *end = buf + len, *nl, *s;
-	uint32_t line = 0;
-	size_t n;
+	uint32_t    line = 0;
+	size_t	    n;
 
 	if (len > POL_FILE_MAX) {
 		pol_err(pf->ec, pf->path, 0, "file is larger than 1 MiB");
 		return;
 	}
 	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
-		pol_err(pf->ec, pf->path, 1, "byte order mark at the start of "
+		pol_err(pf->ec, pf->path, 1,
+		    "byte order mark at the start of "
 		    "the file (save it as UTF-8 without BOM)");
 		p += 3;
 	}
@@ -573,12 +618,14 @@ pol_parse_file(struct pol_pfile *pf, const char *buf, size_t len)
 		s = p;
 		p = nl != NULL ? nl + 1 : end;
 		if (n > POL_LINE_MAX) {
-			pol_err(pf->ec, pf->path, line, "line is longer than "
-			    "%d bytes", POL_LINE_MAX);
+			pol_err(pf->ec, pf->path, line,
+			    "line is longer than "
+			    "%d bytes",
+			    POL_LINE_MAX);
 			continue;
 		}
-		if (check_bytes((const unsigned char *)s, n, err,
-		    sizeof(err)) != 0) {
+		if (check_bytes(
+			(const unsigned char *)s, n, err, sizeof(err)) != 0) {
 			pol_err(pf->ec, pf->path, line, "%s", err);
 			continue;
 		}
@@ -598,28 +645,28 @@ pol_parse_file(struct pol_pfile *pf, const char *buf, size_t len)
 void
 pol_apply_builtin(struct pol_pfile *pf)
 {
-	char err[POL_ERRLEN];
+	char   err[POL_ERRLEN];
 	size_t i;
 
 	for (i = 0; i < K_COUNT; i++) {
 		const struct pol_key *k = &pol_keys[i];
-		const char *v = k->dflt;
-		char q[8];
+		const char	     *v = k->dflt;
+		char		      q[8];
 
 		if (v == NULL)
 			continue;
-		if (v[0] == '"') {	/* "" */
+		if (v[0] == '"') { /* "" */
 			q[0] = '\0';
 			v = q;
 		}
 		if (pol_set_value(pf, k, v, err, sizeof(err)) != 0)
-			pol_err(pf->ec, "(built-in)", 0, "%s: %s", k->name,
-			    err);
+			pol_err(
+			    pf->ec, "(built-in)", 0, "%s: %s", k->name, err);
 	}
 	for (i = 0; i < NELEM(builtin_thr); i++) {
 		pf->sect = builtin_thr[i].sect;
-		set_threshold(pf, 1, builtin_thr[i].key, builtin_thr[i].value,
-		    0);
+		set_threshold(
+		    pf, 1, builtin_thr[i].key, builtin_thr[i].value, 0);
 	}
 	pf->sect = PS_NONE;
 }

@@ -18,15 +18,26 @@
 
 #include "polint.h"
 
-#define VALUE_MAX	4096	/* 64 networks, 8 targets, a quoted filter */
+#define VALUE_MAX 4096 /* 64 networks, 8 targets, a quoted filter */
 
 static const enum pol_sect default_sects[] = {
-	PS_GLOBAL, PS_FLOWS, PS_EXPORT, PS_CAPTURE, PS_DETECT, PS_ABSOLUTE,
-	PS_LEARNED, PS_BEACON,
+    PS_GLOBAL,
+    PS_FLOWS,
+    PS_EXPORT,
+    PS_CAPTURE,
+    PS_DETECT,
+    PS_ABSOLUTE,
+    PS_LEARNED,
+    PS_BEACON,
 };
 
 static const enum pol_sect host_sects[] = {
-	PS_HOST, PS_CAPTURE, PS_DETECT, PS_ABSOLUTE, PS_LEARNED, PS_BEACON,
+    PS_HOST,
+    PS_CAPTURE,
+    PS_DETECT,
+    PS_ABSOLUTE,
+    PS_LEARNED,
+    PS_BEACON,
 };
 
 static void
@@ -34,17 +45,18 @@ print_keys(FILE *f, enum pol_sect sect, int host_only,
     const struct pol_global *g, const struct pol_host *h)
 {
 	enum pol_key_id ids[K_COUNT], t;
-	char v[VALUE_MAX];
-	size_t n = 0, i, j;
+	char		v[VALUE_MAX];
+	size_t		n = 0, i, j;
 
 	for (i = 0; i < K_COUNT; i++)
-		if (pol_keys[i].sect == sect && !(host_only &&
-		    pol_keys[i].scope == PSC_GLOBAL))
+		if (pol_keys[i].sect == sect &&
+		    !(host_only && pol_keys[i].scope == PSC_GLOBAL))
 			ids[n++] = (enum pol_key_id)i;
-	for (i = 1; i < n; i++) {	/* insertion sort: a dozen keys */
+	for (i = 1; i < n; i++) { /* insertion sort: a dozen keys */
 		t = ids[i];
-		for (j = i; j > 0 && strcmp(pol_keys[ids[j - 1]].name,
-		    pol_keys[t].name) > 0; j--)
+		for (j = i; j > 0 &&
+		     strcmp(pol_keys[ids[j - 1]].name, pol_keys[t].name) > 0;
+		     j--)
 			ids[j] = ids[j - 1];
 		ids[j] = t;
 	}
@@ -130,9 +142,9 @@ void
 pol_print_default(const struct policy *pol, FILE *f)
 {
 	fprintf(f, "# default: default.conf\n");
-	print_block(f, default_sects, sizeof(default_sects) /
-	    sizeof(default_sects[0]), 0, pol_global(pol), pol_default(pol),
-	    pol_builtin(pol));
+	print_block(f, default_sects,
+	    sizeof(default_sects) / sizeof(default_sects[0]), 0,
+	    pol_global(pol), pol_default(pol), pol_builtin(pol));
 }
 
 void

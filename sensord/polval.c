@@ -24,50 +24,50 @@
 
 #include "polint.h"
 
-#define MAX_DIGITS	20	/* UINT64_MAX has 20 */
+#define MAX_DIGITS 20 /* UINT64_MAX has 20 */
 
 struct unit {
-	const char	*name;
-	uint64_t	 mult;
+	const char *name;
+	uint64_t    mult;
 };
 
 /* Longest first where one name is a prefix of another (ms before m). */
 static const struct unit dur_units[] = {
-	{ "ms", 1 },
-	{ "s", 1000 },
-	{ "m", 60 * 1000 },
-	{ "h", 3600 * 1000 },
-	{ "d", 86400 * 1000 },
+    {"ms", 1},
+    {"s", 1000},
+    {"m", 60 * 1000},
+    {"h", 3600 * 1000},
+    {"d", 86400 * 1000},
 };
 
 static const struct unit size_units[] = {
-	{ "B", 1 },
-	{ "KiB", 1ULL << 10 },
-	{ "MiB", 1ULL << 20 },
-	{ "GiB", 1ULL << 30 },
-	{ "TiB", 1ULL << 40 },
+    {"B", 1},
+    {"KiB", 1ULL << 10},
+    {"MiB", 1ULL << 20},
+    {"GiB", 1ULL << 30},
+    {"TiB", 1ULL << 40},
 };
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const metric_names[POL_M_COUNT] = {
-	[POL_M_BYTES_IN] = "bytes_in",
-	[POL_M_BYTES_OUT] = "bytes_out",
-	[POL_M_CONNS] = "conns",
-	[POL_M_DST_IPS] = "dst_ips",
-	[POL_M_DST_PORTS] = "dst_ports",
-	[POL_M_HALF_OPEN] = "half_open",
-	[POL_M_HALF_OPEN_SHARE] = "half_open_share",
-	[POL_M_NIGHT_BYTES_OUT] = "night_bytes_out",
-	[POL_M_PROTOCOLS] = "protocols",
-	[POL_M_REJECTED] = "rejected",
-	[POL_M_REJECTED_SHARE] = "rejected_share",
+    [POL_M_BYTES_IN] = "bytes_in",
+    [POL_M_BYTES_OUT] = "bytes_out",
+    [POL_M_CONNS] = "conns",
+    [POL_M_DST_IPS] = "dst_ips",
+    [POL_M_DST_PORTS] = "dst_ports",
+    [POL_M_HALF_OPEN] = "half_open",
+    [POL_M_HALF_OPEN_SHARE] = "half_open_share",
+    [POL_M_NIGHT_BYTES_OUT] = "night_bytes_out",
+    [POL_M_PROTOCOLS] = "protocols",
+    [POL_M_REJECTED] = "rejected",
+    [POL_M_REJECTED_SHARE] = "rejected_share",
 };
 
 static const char *const xp_names[] = {
-	[POL_XP_NETFLOW5] = "netflow5",
-	[POL_XP_NETFLOW9] = "netflow9",
-	[POL_XP_IPFIX] = "ipfix",
+    [POL_XP_NETFLOW5] = "netflow5",
+    [POL_XP_NETFLOW9] = "netflow9",
+    [POL_XP_IPFIX] = "ipfix",
 };
 
 const char *
@@ -108,8 +108,8 @@ static int
 digits(const char **sp, uint64_t *v)
 {
 	const char *s = *sp;
-	uint64_t n = 0;
-	int i;
+	uint64_t    n = 0;
+	int	    i;
 
 	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
 		unsigned d = (unsigned)(s[i] - '0');
@@ -126,10 +126,10 @@ digits(const char **sp, uint64_t *v)
 int
 pol_parse_count(const char *s, uint64_t *out, char *err, size_t errlen)
 {
-	char cb[48];
+	char	    cb[48];
 	const char *p = s;
-	uint64_t v;
-	int nd;
+	uint64_t    v;
+	int	    nd;
 
 	if (*s == '\0') {
 		snprintf(err, errlen, "missing value");
@@ -142,8 +142,10 @@ pol_parse_count(const char *s, uint64_t *out, char *err, size_t errlen)
 	}
 	if (nd == 0 || *p != '\0') {
 		if (nd > 0 && isalpha((unsigned char)*p))
-			snprintf(err, errlen, "bad number '%s': a count "
-			    "takes no unit", pol_clip(s, cb, sizeof(cb)));
+			snprintf(err, errlen,
+			    "bad number '%s': a count "
+			    "takes no unit",
+			    pol_clip(s, cb, sizeof(cb)));
 		else
 			snprintf(err, errlen, "bad number '%s'",
 			    pol_clip(s, cb, sizeof(cb)));
@@ -156,22 +158,24 @@ pol_parse_count(const char *s, uint64_t *out, char *err, size_t errlen)
 /* NUMBER UNIT for durations and sizes; the unit tables above. */
 static int
 parse_united(const char *s, const struct unit *units, size_t n_units,
-    const char *what, const char *unitlist, const char *example,
-    uint64_t *out, char *err, size_t errlen)
+    const char *what, const char *unitlist, const char *example, uint64_t *out,
+    char *err, size_t errlen)
 {
-	char cb[48];
+	char	    cb[48];
 	const char *p = s;
-	uint64_t v;
-	size_t i;
-	int nd;
+	uint64_t    v;
+	size_t	    i;
+	int	    nd;
 
 	if (*s == '\0') {
 		snprintf(err, errlen, "missing value");
 		return -1;
 	}
 	if (has_space(s)) {
-		snprintf(err, errlen, "bad %s '%s': no blanks inside a value "
-		    "(write e.g. %s)", what, pol_clip(s, cb, sizeof(cb)), example);
+		snprintf(err, errlen,
+		    "bad %s '%s': no blanks inside a value "
+		    "(write e.g. %s)",
+		    what, pol_clip(s, cb, sizeof(cb)), example);
 		return -1;
 	}
 	if ((nd = digits(&p, &v)) < 0) {
@@ -185,8 +189,10 @@ parse_united(const char *s, const struct unit *units, size_t n_units,
 		return -1;
 	}
 	if (*p == '.' || *p == ',') {
-		snprintf(err, errlen, "bad %s '%s': whole numbers only "
-		    "(use a smaller unit)", what, pol_clip(s, cb, sizeof(cb)));
+		snprintf(err, errlen,
+		    "bad %s '%s': whole numbers only "
+		    "(use a smaller unit)",
+		    what, pol_clip(s, cb, sizeof(cb)));
 		return -1;
 	}
 	if (*p == '\0') {
@@ -233,8 +239,8 @@ static int
 hundredths(const char *s, const char **rest, uint64_t *x100, int *toomany)
 {
 	const char *p = s;
-	uint64_t v, frac = 0;
-	int nd, i;
+	uint64_t    v, frac = 0;
+	int	    nd, i;
 
 	*toomany = 0;
 	if ((nd = digits(&p, &v)) <= 0 || v > UINT64_MAX / 100 - 1)
@@ -262,10 +268,10 @@ hundredths(const char *s, const char **rest, uint64_t *x100, int *toomany)
 int
 pol_parse_percent(const char *s, uint32_t *bp, char *err, size_t errlen)
 {
-	char cb[48];
+	char	    cb[48];
 	const char *rest;
-	uint64_t v;
-	int toomany;
+	uint64_t    v;
+	int	    toomany;
 
 	if (*s == '\0') {
 		snprintf(err, errlen, "missing value");
@@ -273,13 +279,15 @@ pol_parse_percent(const char *s, uint32_t *bp, char *err, size_t errlen)
 	}
 	if (hundredths(s, &rest, &v, &toomany) != 0) {
 		snprintf(err, errlen, "bad percentage '%s'%s",
-		    pol_clip(s, cb, sizeof(cb)), toomany ?
-		    ": at most two decimals" : " (write e.g. 60%)");
+		    pol_clip(s, cb, sizeof(cb)),
+		    toomany ? ": at most two decimals" : " (write e.g. 60%)");
 		return -1;
 	}
 	if (*rest == '\0') {
-		snprintf(err, errlen, "percentage needs a '%%' sign "
-		    "(write %s%%)", pol_clip(s, cb, sizeof(cb)));
+		snprintf(err, errlen,
+		    "percentage needs a '%%' sign "
+		    "(write %s%%)",
+		    pol_clip(s, cb, sizeof(cb)));
 		return -1;
 	}
 	if (strcmp(rest, "%") != 0) {
@@ -299,10 +307,10 @@ pol_parse_percent(const char *s, uint32_t *bp, char *err, size_t errlen)
 int
 pol_parse_decimal(const char *s, uint32_t *x100, char *err, size_t errlen)
 {
-	char cb[48];
+	char	    cb[48];
 	const char *rest;
-	uint64_t v;
-	int toomany;
+	uint64_t    v;
+	int	    toomany;
 
 	if (*s == '\0') {
 		snprintf(err, errlen, "missing value");
@@ -310,8 +318,8 @@ pol_parse_decimal(const char *s, uint32_t *x100, char *err, size_t errlen)
 	}
 	if (hundredths(s, &rest, &v, &toomany) != 0 || *rest != '\0') {
 		snprintf(err, errlen, "bad number '%s'%s",
-		    pol_clip(s, cb, sizeof(cb)), toomany ?
-		    ": at most two decimals" : " (write e.g. 3.5)");
+		    pol_clip(s, cb, sizeof(cb)),
+		    toomany ? ": at most two decimals" : " (write e.g. 3.5)");
 		return -1;
 	}
 	if (v > UINT32_MAX) {
@@ -326,10 +334,10 @@ pol_parse_decimal(const char *s, uint32_t *x100, char *err, size_t errlen)
 int
 pol_parse_bool(const char *s, int *b, char *err, size_t errlen)
 {
-	static const char *const yes[] = { "yes", "true", "on" };
-	static const char *const no[] = { "no", "false", "off" };
-	char cb[48];
-	size_t i;
+	static const char *const yes[] = {"yes", "true", "on"};
+	static const char *const no[] = {"no", "false", "off"};
+	char			 cb[48];
+	size_t			 i;
 
 	for (i = 0; i < NELEM(yes); i++) {
 		if (strcmp(s, yes[i]) == 0) {
@@ -344,8 +352,10 @@ pol_parse_bool(const char *s, int *b, char *err, size_t errlen)
 	if (*s == '\0')
 		snprintf(err, errlen, "missing value");
 	else
-		snprintf(err, errlen, "bad boolean '%s' (use yes/no, "
-		    "true/false, on/off)", pol_clip(s, cb, sizeof(cb)));
+		snprintf(err, errlen,
+		    "bad boolean '%s' (use yes/no, "
+		    "true/false, on/off)",
+		    pol_clip(s, cb, sizeof(cb)));
 	return -1;
 }
 
@@ -372,21 +382,25 @@ hhmm(const char *p, int allow24)
 }
 
 int
-pol_parse_timerange(const char *s, struct pol_timerange *tr, char *err,
-    size_t errlen)
+pol_parse_timerange(
+    const char *s, struct pol_timerange *tr, char *err, size_t errlen)
 {
 	char cb[48];
-	int a, b;
+	int  a, b;
 
 	if (strlen(s) != 11 || s[5] != '-' || (a = hhmm(s, 0)) < 0 ||
 	    (b = hhmm(s + 6, 1)) < 0) {
-		snprintf(err, errlen, "bad time range '%s' (write HH:MM-HH:MM, "
-		    "e.g. 22:00-06:00)", pol_clip(s, cb, sizeof(cb)));
+		snprintf(err, errlen,
+		    "bad time range '%s' (write HH:MM-HH:MM, "
+		    "e.g. 22:00-06:00)",
+		    pol_clip(s, cb, sizeof(cb)));
 		return -1;
 	}
 	if (a == b || (a == 0 && b == 1440)) {
-		snprintf(err, errlen, "time range '%s' is empty or the whole "
-		    "day", s);
+		snprintf(err, errlen,
+		    "time range '%s' is empty or the whole "
+		    "day",
+		    s);
 		return -1;
 	}
 	tr->start_min = (uint16_t)a;
@@ -398,19 +412,23 @@ int
 pol_parse_utc_offset(const char *s, int32_t *sec, char *err, size_t errlen)
 {
 	char cb[48];
-	int m;
+	int  m;
 
 	if (strlen(s) != 6 || (s[0] != '+' && s[0] != '-') ||
 	    (m = hhmm(s + 1, 0)) < 0) {
-		snprintf(err, errlen, "bad UTC offset '%s' (write +HH:MM or "
-		    "-HH:MM, e.g. +01:00)", pol_clip(s, cb, sizeof(cb)));
+		snprintf(err, errlen,
+		    "bad UTC offset '%s' (write +HH:MM or "
+		    "-HH:MM, e.g. +01:00)",
+		    pol_clip(s, cb, sizeof(cb)));
 		return -1;
 	}
 	if (s[0] == '-')
 		m = -m;
 	if (m < -12 * 60 || m > 14 * 60) {
-		snprintf(err, errlen, "UTC offset '%s' is out of range "
-		    "(-12:00..+14:00)", s);
+		snprintf(err, errlen,
+		    "UTC offset '%s' is out of range "
+		    "(-12:00..+14:00)",
+		    s);
 		return -1;
 	}
 	*sec = m * 60;
@@ -422,19 +440,20 @@ pol_parse_utc_offset(const char *s, int32_t *sec, char *err, size_t errlen)
  * names are refused: the exporter must not depend on DNS at start-up.
  */
 int
-pol_parse_target(const char *s, struct pol_export_target *t, char *err,
-    size_t errlen)
+pol_parse_target(
+    const char *s, struct pol_export_target *t, char *err, size_t errlen)
 {
-	char cb[48], host[ADDR_STRLEN + 2];
+	char			 cb[48], host[ADDR_STRLEN + 2];
 	struct pol_export_target r;
-	const char *at, *hs, *he, *ps;
-	uint64_t port;
-	size_t i, hl;
-	int nd;
+	const char		*at, *hs, *he, *ps;
+	uint64_t		 port;
+	size_t			 i, hl;
+	int			 nd;
 
 	memset(&r, 0, sizeof(r));
 	if ((at = strchr(s, '@')) == NULL) {
-		snprintf(err, errlen, "bad export target '%s' (write "
+		snprintf(err, errlen,
+		    "bad export target '%s' (write "
 		    "PROTO@HOST:PORT, e.g. ipfix@192.0.2.1:4739)",
 		    pol_clip(s, cb, sizeof(cb)));
 		return -1;
@@ -444,10 +463,11 @@ pol_parse_target(const char *s, struct pol_export_target *t, char *err,
 		    strncmp(s, xp_names[i], (size_t)(at - s)) == 0)
 			break;
 	if (i == NELEM(xp_names)) {
-		snprintf(err, errlen, "bad export target '%s': unknown protocol "
+		snprintf(err, errlen,
+		    "bad export target '%s': unknown protocol "
 		    "'%.*s' (use netflow5, netflow9, ipfix)",
-		    pol_clip(s, cb, sizeof(cb)), (int)((at - s) > 12 ? 12 : at - s),
-		    s);
+		    pol_clip(s, cb, sizeof(cb)),
+		    (int)((at - s) > 12 ? 12 : at - s), s);
 		return -1;
 	}
 	r.proto = (enum pol_xp_proto)i;
@@ -459,13 +479,16 @@ pol_parse_target(const char *s, struct pol_export_target *t, char *err,
 		ps = he + 2;
 	} else {
 		if ((he = strrchr(hs, ':')) == NULL) {
-			snprintf(err, errlen, "bad export target '%s': missing "
-			    ":PORT", pol_clip(s, cb, sizeof(cb)));
+			snprintf(err, errlen,
+			    "bad export target '%s': missing "
+			    ":PORT",
+			    pol_clip(s, cb, sizeof(cb)));
 			return -1;
 		}
 		ps = he + 1;
 		if (memchr(hs, ':', (size_t)(he - hs)) != NULL) {
-			snprintf(err, errlen, "bad export target '%s': write "
+			snprintf(err, errlen,
+			    "bad export target '%s': write "
 			    "an IPv6 address in brackets, [2001:db8::1]:4739",
 			    pol_clip(s, cb, sizeof(cb)));
 			return -1;
@@ -482,26 +505,30 @@ pol_parse_target(const char *s, struct pol_export_target *t, char *err,
 		goto badhost;
 	if ((nd = digits(&ps, &port)) <= 0 || *ps != '\0' || port == 0 ||
 	    port > 65535) {
-		snprintf(err, errlen, "bad export target '%s': port must be "
-		    "1..65535", pol_clip(s, cb, sizeof(cb)));
+		snprintf(err, errlen,
+		    "bad export target '%s': port must be "
+		    "1..65535",
+		    pol_clip(s, cb, sizeof(cb)));
 		return -1;
 	}
 	r.port = (uint16_t)port;
 	*t = r;
 	return 0;
 badhost:
-	snprintf(err, errlen, "bad export target '%s': HOST must be an IPv4 "
-	    "address or [IPv6] address", pol_clip(s, cb, sizeof(cb)));
+	snprintf(err, errlen,
+	    "bad export target '%s': HOST must be an IPv4 "
+	    "address or [IPv6] address",
+	    pol_clip(s, cb, sizeof(cb)));
 	return -1;
 }
 
 int
-pol_list_split(const char *s, char *items, size_t itemsz, size_t max,
-    size_t *n, char *err, size_t errlen)
+pol_list_split(const char *s, char *items, size_t itemsz, size_t max, size_t *n,
+    char *err, size_t errlen)
 {
-	char cb[48];
+	char	    cb[48];
 	const char *p = s, *e, *comma;
-	size_t k = 0, len;
+	size_t	    k = 0, len;
 
 	while (*p == ' ' || *p == '\t')
 		p++;
@@ -524,8 +551,8 @@ pol_list_split(const char *s, char *items, size_t itemsz, size_t max,
 			return -1;
 		}
 		if (k == max) {
-			snprintf(err, errlen, "too many items (at most %zu)",
-			    max);
+			snprintf(
+			    err, errlen, "too many items (at most %zu)", max);
 			return -1;
 		}
 		if (len >= itemsz) {
@@ -622,9 +649,9 @@ pol_fmt_utc_offset(int32_t sec, char *buf, size_t size)
 void
 pol_fmt_target(const struct pol_export_target *t, char *buf, size_t size)
 {
-	char a[ADDR_STRLEN];
-	const char *proto = (unsigned)t->proto < NELEM(xp_names) ?
-	    xp_names[t->proto] : "?";
+	char	    a[ADDR_STRLEN];
+	const char *proto =
+	    (unsigned)t->proto < NELEM(xp_names) ? xp_names[t->proto] : "?";
 
 	addr_fmt(t->addr, a);
 	if (addr_is_v4(t->addr))

@@ -30,40 +30,40 @@
 
 #include "pretrig.h"
 
-#define REC_HDR		32u
-#define SLOT_DEAD	0xffffffffu
-#define SLOT_PAD	0xfffffffeu
-#define OFF_NONE	UINT64_MAX
-#define SNAP_HDR	16u		/* ts u64, caplen u32, wirelen u32 */
+#define REC_HDR 32u
+#define SLOT_DEAD 0xffffffffu
+#define SLOT_PAD 0xfffffffeu
+#define OFF_NONE UINT64_MAX
+#define SNAP_HDR 16u /* ts u64, caplen u32, wirelen u32 */
 
 struct pt_host {
-	uint64_t	head;		/* offset of the oldest record */
-	uint64_t	tail;		/* offset of the newest record */
-	uint64_t	bytes;		/* arena bytes of live records */
-	uint64_t	max_bytes;	/* 0: not enabled */
-	uint64_t	max_age_ns;
-	uint32_t	pkts;
-	uint32_t	snaplen;
+	uint64_t head;	    /* offset of the oldest record */
+	uint64_t tail;	    /* offset of the newest record */
+	uint64_t bytes;	    /* arena bytes of live records */
+	uint64_t max_bytes; /* 0: not enabled */
+	uint64_t max_age_ns;
+	uint32_t pkts;
+	uint32_t snaplen;
 };
 
 struct pretrig {
-	uint8_t		*mem;
-	size_t		 cap;		/* multiple of 8 */
-	size_t		 head;		/* next write offset */
-	size_t		 tail;		/* oldest record offset */
-	size_t		 used;		/* bytes from tail to head */
-	uint32_t	 max_hosts;
-	struct pt_host	*hosts;
+	uint8_t		    *mem;
+	size_t		     cap;  /* multiple of 8 */
+	size_t		     head; /* next write offset */
+	size_t		     tail; /* oldest record offset */
+	size_t		     used; /* bytes from tail to head */
+	uint32_t	     max_hosts;
+	struct pt_host	    *hosts;
 	struct pretrig_stats st;
 };
 
 struct rec {
-	uint32_t	len;
-	uint32_t	slot;
-	uint64_t	ts_ns;
-	uint32_t	caplen;
-	uint32_t	wirelen;
-	uint64_t	next;
+	uint32_t len;
+	uint32_t slot;
+	uint64_t ts_ns;
+	uint32_t caplen;
+	uint32_t wirelen;
+	uint64_t next;
 };
 
 static void
@@ -74,7 +74,7 @@ rec_get(const struct pretrig *pt, size_t off, struct rec *r)
 	memcpy(&r->len, p, 4);
 	memcpy(&r->slot, p + 4, 4);
 	if (r->slot == SLOT_PAD)
-		return;			/* a pad may be only 8 bytes long */
+		return; /* a pad may be only 8 bytes long */
 	memcpy(&r->ts_ns, p + 8, 8);
 	memcpy(&r->caplen, p + 16, 4);
 	memcpy(&r->wirelen, p + 20, 4);
@@ -118,7 +118,7 @@ struct pretrig *
 pretrig_new(uint32_t max_hosts, size_t mem_bytes)
 {
 	struct pretrig *pt;
-	uint32_t i;
+	uint32_t	i;
 
 	if (max_hosts == 0 || mem_bytes < 4096) {
 		errno = EINVAL;
@@ -173,7 +173,7 @@ reclaim(struct pretrig *pt)
 static void
 kill_head(struct pretrig *pt, struct pt_host *h)
 {
-	size_t off = (size_t)h->head;
+	size_t	   off = (size_t)h->head;
 	struct rec r;
 
 	rec_get(pt, off, &r);
@@ -209,7 +209,7 @@ static size_t
 arena_alloc(struct pretrig *pt, size_t need)
 {
 	struct rec pad;
-	size_t at;
+	size_t	   at;
 
 	for (;;) {
 		if (pt->used == 0)
@@ -302,8 +302,8 @@ pretrig_push(struct pretrig *pt, uint32_t slot, uint64_t ts_ns,
     const uint8_t *data, uint32_t caplen, uint32_t wirelen)
 {
 	struct pt_host *h;
-	struct rec r;
-	size_t need, at;
+	struct rec	r;
+	size_t		need, at;
 
 	if (!pretrig_is_enabled(pt, slot)) {
 		errno = ENOENT;
@@ -349,10 +349,10 @@ struct pretrig_snap *
 pretrig_take(struct pretrig *pt, uint32_t slot, uint64_t now_ns)
 {
 	struct pretrig_snap *s;
-	struct pt_host *h;
-	struct rec r;
-	uint64_t off;
-	size_t len = 0, o = 0;
+	struct pt_host	    *h;
+	struct rec	     r;
+	uint64_t	     off;
+	size_t		     len = 0, o = 0;
 
 	if (slot >= pt->max_hosts || pt->hosts[slot].head == OFF_NONE) {
 		errno = ENOENT;
@@ -378,8 +378,8 @@ pretrig_take(struct pretrig *pt, uint32_t slot, uint64_t now_ns)
 		memcpy(s->data + o, &r.ts_ns, 8);
 		memcpy(s->data + o + 8, &r.caplen, 4);
 		memcpy(s->data + o + 12, &r.wirelen, 4);
-		memcpy(s->data + o + SNAP_HDR, pt->mem + off + REC_HDR,
-		    r.caplen);
+		memcpy(
+		    s->data + o + SNAP_HDR, pt->mem + off + REC_HDR, r.caplen);
 		o += SNAP_HDR + r.caplen;
 	}
 	pt->st.n_taken += h->pkts;
@@ -395,8 +395,8 @@ pretrig_snap_free(struct pretrig_snap *s)
 }
 
 int
-pretrig_snap_next(const struct pretrig_snap *s, size_t *off,
-    struct pretrig_pkt *p)
+pretrig_snap_next(
+    const struct pretrig_snap *s, size_t *off, struct pretrig_pkt *p)
 {
 	if (s == NULL || *off + SNAP_HDR > s->len)
 		return 0;
@@ -411,8 +411,8 @@ pretrig_snap_next(const struct pretrig_snap *s, size_t *off,
 }
 
 void
-pretrig_host_usage(const struct pretrig *pt, uint32_t slot, uint64_t *pkts,
-    uint64_t *bytes)
+pretrig_host_usage(
+    const struct pretrig *pt, uint32_t slot, uint64_t *pkts, uint64_t *bytes)
 {
 	*pkts = *bytes = 0;
 	if (slot < pt->max_hosts) {

@@ -55,7 +55,7 @@ int
 priv_own_dir(const char *dir, uid_t uid, gid_t gid)
 {
 	struct stat st;
-	int fd, rc = -1, e;
+	int	    fd, rc = -1, e;
 
 	if (dir[0] == '\0' ||
 	    (dir[0] == '/' && dir[strspn(dir, "/")] == '\0')) {
@@ -85,7 +85,7 @@ static int
 priv_capset(uint32_t keep)
 {
 	struct __user_cap_header_struct hdr;
-	struct __user_cap_data_struct data[2];
+	struct __user_cap_data_struct	data[2];
 
 	memset(&hdr, 0, sizeof(hdr));
 	memset(data, 0, sizeof(data));
@@ -99,7 +99,7 @@ int
 priv_caps(unsigned long long *eff, unsigned long long *prm)
 {
 	struct __user_cap_header_struct hdr;
-	struct __user_cap_data_struct data[2];
+	struct __user_cap_data_struct	data[2];
 
 	memset(&hdr, 0, sizeof(hdr));
 	memset(data, 0, sizeof(data));
@@ -115,9 +115,9 @@ int
 priv_drop(const char *user, uid_t uid, gid_t gid)
 {
 	unsigned long long eff, prm;
-	uid_t ru, eu, su;
-	gid_t rg, eg, sg;
-	int c;
+	uid_t		   ru, eu, su;
+	gid_t		   rg, eg, sg;
+	int		   c;
 
 	/* 1. Bounding set; numbers past the kernel's last one fail EINVAL. */
 	for (c = 0; c < 64; c++) {
@@ -129,8 +129,7 @@ priv_drop(const char *user, uid_t uid, gid_t gid)
 	/* 2, 3. */
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
 		return -1;
-	if (initgroups(user, gid) != 0 ||
-	    setresgid(gid, gid, gid) != 0 ||
+	if (initgroups(user, gid) != 0 || setresgid(gid, gid, gid) != 0 ||
 	    setresuid(uid, uid, uid) != 0)
 		return -1;
 	/* 4. */
@@ -156,8 +155,8 @@ priv_drop(const char *user, uid_t uid, gid_t gid)
 	}
 	if (priv_caps(&eff, &prm) != 0)
 		return -1;
-	if (uid != 0 && (eff != 1ull << CAP_NET_RAW ||
-	    prm != 1ull << CAP_NET_RAW)) {
+	if (uid != 0 &&
+	    (eff != 1ull << CAP_NET_RAW || prm != 1ull << CAP_NET_RAW)) {
 		errno = EPERM;
 		return -1;
 	}

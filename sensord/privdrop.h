@@ -12,7 +12,7 @@
  * exist).  Called before anything is created, so the state directory can
  * be given to that user.
  */
-int	priv_lookup(const char *user, uid_t *uid, gid_t *gid);
+int priv_lookup(const char *user, uid_t *uid, gid_t *gid);
 
 /*
  * Give directory `dir` to uid:gid with mode 0750 (not following a symlink
@@ -20,7 +20,7 @@ int	priv_lookup(const char *user, uid_t *uid, gid_t *gid);
  * user (EPERM): the state directory is sensord's own (retention deletes
  * files in it), never a shared one.
  */
-int	priv_own_dir(const char *dir, uid_t uid, gid_t gid);
+int priv_own_dir(const char *dir, uid_t uid, gid_t gid);
 
 /*
  * Switch to uid/gid (with the user's supplementary groups), keep
@@ -30,9 +30,9 @@ int	priv_own_dir(const char *dir, uid_t uid, gid_t gid);
  * failure: the caller must refuse to run then (the process may be half
  * dropped).
  */
-int	priv_drop(const char *user, uid_t uid, gid_t gid);
+int priv_drop(const char *user, uid_t uid, gid_t gid);
 
 /* The effective capability set as a bit mask (tests, the log line). */
-int	priv_caps(unsigned long long *eff, unsigned long long *prm);
+int priv_caps(unsigned long long *eff, unsigned long long *prm);
 
 #endif /* SENSORD_PRIVDROP_H */

@@ -19,15 +19,15 @@
 static int
 replay_one(struct sensord *sd, const char *path, uint8_t idx)
 {
-	char errbuf[PCAP_ERRBUF_SIZE];
+	char		    errbuf[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *h;
-	const u_char *data;
-	pcap_t *p;
-	int rc, dlt;
+	const u_char	   *data;
+	pcap_t		   *p;
+	int		    rc, dlt;
 
 	errbuf[0] = '\0';
-	p = pcap_open_offline_with_tstamp_precision(path,
-	    PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	p = pcap_open_offline_with_tstamp_precision(
+	    path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (p == NULL) {
 		log_warnx("%s: cannot read: %s", path, errbuf);
 		return -1;
@@ -66,8 +66,8 @@ int
 sd_replay(struct sensord *sd)
 {
 	struct timespec t0, t1;
-	size_t i;
-	int status = SD_EXIT_OK;
+	size_t		i;
+	int		status = SD_EXIT_OK;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < sd->opt.n_inputs; i++)

@@ -30,23 +30,23 @@
 
 #include "ring.h"
 
-#define RING_HDR	8u
-#define KIND_DATA	0u
-#define KIND_PAD	1u
+#define RING_HDR 8u
+#define KIND_DATA 0u
+#define KIND_PAD 1u
 
 struct ring {
 	/* Producer's line. */
 	alignas(64) _Atomic size_t head;
-	size_t		 tail_cache;	/* producer's view of tail */
-	size_t		 pend_head;	/* head after the outstanding reserve */
+	size_t tail_cache; /* producer's view of tail */
+	size_t pend_head;  /* head after the outstanding reserve */
 	/* Consumer's line. */
 	alignas(64) _Atomic size_t tail;
-	size_t		 head_cache;	/* consumer's view of head */
-	size_t		 cur_len;	/* payload length of the peeked one */
+	size_t head_cache; /* consumer's view of head */
+	size_t cur_len;	   /* payload length of the peeked one */
 	/* Read-only after ring_new(). */
 	alignas(64) uint8_t *buf;
-	size_t		 cap;
-	size_t		 mask;
+	size_t cap;
+	size_t mask;
 };
 
 static size_t
@@ -73,7 +73,7 @@ struct ring *
 ring_new(size_t cap)
 {
 	struct ring *r;
-	size_t c = 256;
+	size_t	     c = 256;
 
 	while (c < cap) {
 		if (c > SIZE_MAX / 4 || c >= ((size_t)1 << 31)) {
@@ -138,15 +138,15 @@ ring_reserve_spare(struct ring *r, size_t len, size_t spare)
 	room_end = r->cap - pos;
 	total = (need <= room_end ? need : room_end + need) + spare;
 	if (r->cap - (head - r->tail_cache) < total) {
-		r->tail_cache = atomic_load_explicit(&r->tail,
-		    memory_order_acquire);
+		r->tail_cache =
+		    atomic_load_explicit(&r->tail, memory_order_acquire);
 		if (r->cap - (head - r->tail_cache) < total)
 			return NULL;
 	}
 	if (need > room_end) {
 		/* room_end >= 8: every record is a multiple of 8. */
-		hdr_put(r->buf + pos, (uint32_t)(room_end - RING_HDR),
-		    KIND_PAD);
+		hdr_put(
+		    r->buf + pos, (uint32_t)(room_end - RING_HDR), KIND_PAD);
 		head += room_end;
 		pos = 0;
 	}
@@ -164,14 +164,14 @@ ring_commit(struct ring *r)
 void *
 ring_peek(struct ring *r, size_t *len)
 {
-	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	size_t	 tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	uint32_t rlen, kind;
 	uint8_t *p;
 
 	for (;;) {
 		if (tail == r->head_cache) {
-			r->head_cache = atomic_load_explicit(&r->head,
-			    memory_order_acquire);
+			r->head_cache = atomic_load_explicit(
+			    &r->head, memory_order_acquire);
 			if (tail == r->head_cache)
 				return NULL;
 		}

@@ -20,10 +20,10 @@ struct ring;
  * A record needs its length rounded up to 8 plus an 8-byte header; the
  * largest record is ring_max_record().  NULL with errno on failure.
  */
-struct ring	*ring_new(size_t cap);
-void		 ring_free(struct ring *r);
-size_t		 ring_cap(const struct ring *r);
-size_t		 ring_max_record(const struct ring *r);
+struct ring *ring_new(size_t cap);
+void	     ring_free(struct ring *r);
+size_t	     ring_cap(const struct ring *r);
+size_t	     ring_max_record(const struct ring *r);
 
 /*
  * Producer.  ring_reserve() returns len writable bytes or NULL when the ring
@@ -31,23 +31,23 @@ size_t		 ring_max_record(const struct ring *r);
  * consumer until ring_commit().  At most one reservation is outstanding; a
  * reservation must be committed before the next one.
  */
-void	*ring_reserve(struct ring *r, size_t len);
+void *ring_reserve(struct ring *r, size_t len);
 /*
  * As ring_reserve(), but only if `spare` bytes stay free afterwards: lets
  * the producer keep room for records that must not be refused (commands
  * behind a flood of packets).
  */
-void	*ring_reserve_spare(struct ring *r, size_t len, size_t spare);
-void	 ring_commit(struct ring *r);
+void *ring_reserve_spare(struct ring *r, size_t len, size_t spare);
+void  ring_commit(struct ring *r);
 
 /*
  * Consumer.  ring_peek() returns the oldest committed record and its length
  * (NULL when empty); it stays valid until ring_consume() releases it.
  */
-void	*ring_peek(struct ring *r, size_t *len);
-void	 ring_consume(struct ring *r);
+void *ring_peek(struct ring *r, size_t *len);
+void  ring_consume(struct ring *r);
 
 /* Bytes in use (records, headers, padding): a snapshot, for statistics. */
-size_t	 ring_used(const struct ring *r);
+size_t ring_used(const struct ring *r);
 
 #endif /* SENSORD_RING_H */

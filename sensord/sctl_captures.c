@@ -24,7 +24,7 @@
 #include "sensorctl.h"
 
 struct cap_totals {
-	uint64_t	files, pkts, bytes, disk, bad, part;
+	uint64_t files, pkts, bytes, disk, bad, part;
 };
 
 static void
@@ -37,13 +37,13 @@ fmt_us(uint64_t ns, char *buf, size_t size)
 static void
 fmt_ns(uint64_t ns, char *buf, size_t size)
 {
-	char us[40];
+	char   us[40];
 	size_t n;
 
 	time_fmt_us(ns / 1000, us, sizeof(us));
 	n = strlen(us);
 	if (n > 0)
-		us[n - 1] = '\0';	/* drop the 'Z' */
+		us[n - 1] = '\0'; /* drop the 'Z' */
 	snprintf(buf, size, "%s%03uZ", us, (unsigned)(ns % 1000));
 }
 
@@ -59,13 +59,13 @@ static void
 print_line(const struct sctl_host *h, const struct sctl_file *f)
 {
 	const struct sctl_side *s = &f->side;
-	char t1[40], t2[40], hex[SHA256_HEXLEN];
+	char			t1[40], t2[40], hex[SHA256_HEXLEN];
 
 	if (!f->has_side || !f->is_regular) {
 		printf("%-10llu %-16s %-27s %-27s %9s %11s %11llu %-12s %s\n",
 		    (unsigned long long)f->id, h->dir, "?", "?", "?", "?",
-		    (unsigned long long)f->size, "?", f->is_regular ?
-		    f->side_err : "not a regular file");
+		    (unsigned long long)f->size, "?",
+		    f->is_regular ? f->side_err : "not a regular file");
 		return;
 	}
 	fmt_us(s->first_ns, t1, sizeof(t1));
@@ -94,24 +94,25 @@ static void
 print_json(const struct sctl_host *h, const struct sctl_file *f)
 {
 	const struct sctl_side *s = &f->side;
-	char t[40], hex[SHA256_HEXLEN];
-	size_t i;
+	char			t[40], hex[SHA256_HEXLEN];
+	size_t			i;
 
 	printf("{\"file_id\":%llu,\"host\":\"%s\",\"file\":\"%s/%s\","
-	    "\"size\":%llu", (unsigned long long)f->id, h->dir, h->dir,
-	    f->name, (unsigned long long)f->size);
+	       "\"size\":%llu",
+	    (unsigned long long)f->id, h->dir, h->dir, f->name,
+	    (unsigned long long)f->size);
 	if (!f->has_side || !f->is_regular) {
 		/* Names and reasons are ours, all printable ASCII. */
-		printf(",\"error\":\"%s\"}\n", f->is_regular ? f->side_err :
-		    "not a regular file");
+		printf(",\"error\":\"%s\"}\n",
+		    f->is_regular ? f->side_err : "not a regular file");
 		return;
 	}
 	fmt_ns(s->first_ns, t, sizeof(t));
 	printf(",\"first_packet\":\"%s\"", t);
 	fmt_ns(s->last_ns, t, sizeof(t));
 	printf(",\"last_packet\":\"%s\",\"first_ns\":%llu,\"last_ns\":%llu,"
-	    "\"packets\":%llu,\"bytes_raw\":%llu,\"bytes_gz\":%llu", t,
-	    (unsigned long long)s->first_ns, (unsigned long long)s->last_ns,
+	       "\"packets\":%llu,\"bytes_raw\":%llu,\"bytes_gz\":%llu",
+	    t, (unsigned long long)s->first_ns, (unsigned long long)s->last_ns,
 	    (unsigned long long)s->packets, (unsigned long long)s->bytes_raw,
 	    (unsigned long long)s->bytes_gz);
 	sha256_hex(s->sha256, hex);
@@ -128,13 +129,13 @@ print_json(const struct sctl_host *h, const struct sctl_file *f)
 	if (s->has_trigger) {
 		printf("{\"event_id\":%llu,\"metric\":",
 		    (unsigned long long)s->event_id);
-		sj_put_str(stdout, (const uint8_t *)s->metric,
-		    strlen(s->metric));
+		sj_put_str(
+		    stdout, (const uint8_t *)s->metric, strlen(s->metric));
 		put_num_or_null("value", s->has_value, s->value);
 		put_num_or_null("threshold", s->has_threshold, s->threshold);
 		printf(",\"reason\":");
-		sj_put_str(stdout, (const uint8_t *)s->reason,
-		    strlen(s->reason));
+		sj_put_str(
+		    stdout, (const uint8_t *)s->reason, strlen(s->reason));
 		printf("}");
 	} else
 		printf("null");
@@ -157,16 +158,16 @@ static int
 list_host(const struct sctl_args *a, int capfd, const char *dir,
     struct cap_totals *tot)
 {
-	struct sctl_host h;
+	struct sctl_host  h;
 	struct sctl_file *f;
-	uint64_t since, until, t0, lo, hi;
-	size_t i;
+	uint64_t	  since, until, t0, lo, hi;
+	size_t		  i;
 
 	if (sctl_host_load(capfd, dir, &h) != 0) {
 		if (errno == ENOENT)
-			return SCTL_EXIT_OK;	/* nothing captured */
-		fprintf(stderr, "sensorctl: cannot read captures/%s: %s\n",
-		    dir, strerror(errno));
+			return SCTL_EXIT_OK; /* nothing captured */
+		fprintf(stderr, "sensorctl: cannot read captures/%s: %s\n", dir,
+		    strerror(errno));
 		return SCTL_EXIT_STATE;
 	}
 	sctl_range_ns(a, &since, &until);
@@ -177,8 +178,10 @@ list_host(const struct sctl_args *a, int capfd, const char *dir,
 			if (!sctl_overlaps(lo, hi, since, until))
 				continue;
 			if (!f->is_regular) {
-				fprintf(stderr, "sensorctl: captures/%s/%s: "
-				    "not a regular file\n", h.dir, f->name);
+				fprintf(stderr,
+				    "sensorctl: captures/%s/%s: "
+				    "not a regular file\n",
+				    h.dir, f->name);
 				tot->bad++;
 			}
 		} else {
@@ -209,24 +212,26 @@ list_host(const struct sctl_args *a, int capfd, const char *dir,
 int
 sctl_captures(const struct sctl_args *a)
 {
-	char (*dirs)[ADDR_STRLEN] = NULL, one[ADDR_STRLEN];
-	struct cap_totals tot = { 0 };
-	uint8_t addr[16];
-	size_t n = 0, i;
-	int sfd, capfd, rc = SCTL_EXIT_OK, r;
+	char(*dirs)[ADDR_STRLEN] = NULL, one[ADDR_STRLEN];
+	struct cap_totals tot = {0};
+	uint8_t		  addr[16];
+	size_t		  n = 0, i;
+	int		  sfd, capfd, rc = SCTL_EXIT_OK, r;
 
 	if (a->arg != NULL) {
 		if (addr_parse(a->arg, addr) != 0) {
-			fprintf(stderr, "sensorctl: captures: expected a host "
-			    "address, got '%s'\n", a->arg);
+			fprintf(stderr,
+			    "sensorctl: captures: expected a host "
+			    "address, got '%s'\n",
+			    a->arg);
 			return SCTL_EXIT_USAGE;
 		}
 		spool_host_dirname(addr, one, sizeof(one));
 	}
 	if ((sfd = sctl_state_open(a)) < 0)
 		return SCTL_EXIT_STATE;
-	capfd = openat(sfd, "captures", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
+	capfd = openat(
+	    sfd, "captures", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	close(sfd);
 	if (capfd < 0 && errno != ENOENT) {
 		fprintf(stderr, "sensorctl: cannot open %s/captures: %s\n",
@@ -249,16 +254,18 @@ sctl_captures(const struct sctl_args *a)
 			rc = r;
 	if (!a->json)
 		printf("Summary: %llu files, %llu packets, %llu bytes, %llu "
-		    "bytes on disk\n", (unsigned long long)tot.files,
-		    (unsigned long long)tot.pkts,
+		       "bytes on disk\n",
+		    (unsigned long long)tot.files, (unsigned long long)tot.pkts,
 		    (unsigned long long)tot.bytes,
 		    (unsigned long long)tot.disk);
 	if (tot.part > 0)
-		fprintf(stderr, "sensorctl: %llu capture file(s) still being "
+		fprintf(stderr,
+		    "sensorctl: %llu capture file(s) still being "
 		    "written (.part) are not listed\n",
 		    (unsigned long long)tot.part);
 	if (tot.bad > 0)
-		fprintf(stderr, "sensorctl: %llu file(s) without a usable "
+		fprintf(stderr,
+		    "sensorctl: %llu file(s) without a usable "
 		    "sidecar or not regular: extract will refuse them\n",
 		    (unsigned long long)tot.bad);
 	free(dirs);

@@ -31,13 +31,13 @@ name_cmp(const void *a, const void *b)
 int
 sctl_host_dirs(int capfd, char (**names)[ADDR_STRLEN], size_t *n)
 {
-	char (*v)[ADDR_STRLEN] = NULL, (*nv)[ADDR_STRLEN];
-	size_t cap = 0, k = 0;
+	char(*v)[ADDR_STRLEN] = NULL, (*nv)[ADDR_STRLEN];
+	size_t	       cap = 0, k = 0;
 	struct dirent *de;
-	uint8_t addr[16];
-	struct stat st;
-	DIR *d;
-	int fd, saved;
+	uint8_t	       addr[16];
+	struct stat    st;
+	DIR	      *d;
+	int	       fd, saved;
 
 	*names = NULL;
 	*n = 0;
@@ -85,20 +85,19 @@ file_cmp(const void *a, const void *b)
 
 /* Read a regular file below dfd into a malloc'd buffer of at most max. */
 static uint8_t *
-read_small(int dfd, const char *name, size_t max, size_t *len,
-    const char **why)
+read_small(int dfd, const char *name, size_t max, size_t *len, const char **why)
 {
 	struct stat st;
-	uint8_t *buf;
-	size_t n = 0;
-	ssize_t r;
-	int fd;
+	uint8_t	   *buf;
+	size_t	    n = 0;
+	ssize_t	    r;
+	int	    fd;
 
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC);
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		*why = errno == ENOENT ? "no sidecar" : errno == ELOOP ?
-		    "sidecar is a symbolic link" : "cannot open the sidecar";
+		*why = errno == ENOENT ? "no sidecar"
+		    : errno == ELOOP   ? "sidecar is a symbolic link"
+				       : "cannot open the sidecar";
 		return NULL;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -138,10 +137,10 @@ read_small(int dfd, const char *name, size_t max, size_t *len,
 static void
 load_side(struct sctl_host *h, struct sctl_file *f)
 {
-	char side[SCTL_NAME_MAX + 8];
+	char	    side[SCTL_NAME_MAX + 8];
 	const char *why = NULL;
-	uint8_t *buf;
-	size_t len = 0;
+	uint8_t	   *buf;
+	size_t	    len = 0;
 
 	snprintf(side, sizeof(side), "%s.json", f->name);
 	if ((buf = read_small(h->dfd, side, SCTL_SIDE_MAX, &len, &why)) ==
@@ -168,12 +167,12 @@ load_side(struct sctl_host *h, struct sctl_file *f)
 static int
 is_part(const char *name)
 {
-	char base[SCTL_NAME_MAX];
+	char	 base[SCTL_NAME_MAX];
 	uint64_t id, t_s;
-	size_t n = strlen(name);
+	size_t	 n = strlen(name);
 
-	if (n < 6 || n - 5 >= sizeof(base) || strcmp(name + n - 5,
-	    ".part") != 0)
+	if (n < 6 || n - 5 >= sizeof(base) ||
+	    strcmp(name + n - 5, ".part") != 0)
 		return 0;
 	memcpy(base, name, n - 5);
 	base[n - 5] = '\0';
@@ -184,12 +183,12 @@ int
 sctl_host_load(int capfd, const char *dir, struct sctl_host *h)
 {
 	struct sctl_file *nf;
-	struct dirent *de;
-	struct stat st;
-	uint64_t id, t_s;
-	size_t cap = 0, i;
-	DIR *d;
-	int fd, saved;
+	struct dirent	 *de;
+	struct stat	  st;
+	uint64_t	  id, t_s;
+	size_t		  cap = 0, i;
+	DIR		 *d;
+	int		  fd, saved;
 
 	memset(h, 0, sizeof(*h));
 	h->dfd = -1;
@@ -198,8 +197,8 @@ sctl_host_load(int capfd, const char *dir, struct sctl_host *h)
 		errno = EINVAL;
 		return -1;
 	}
-	h->dfd = openat(capfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
+	h->dfd =
+	    openat(capfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (h->dfd < 0)
 		return -1;
 	if ((fd = dup(h->dfd)) < 0 || (d = fdopendir(fd)) == NULL) {
@@ -267,8 +266,8 @@ sctl_host_free(struct sctl_host *h)
 }
 
 int
-sctl_overlaps(uint64_t first_ns, uint64_t last_ns, uint64_t since_ns,
-    uint64_t until_ns)
+sctl_overlaps(
+    uint64_t first_ns, uint64_t last_ns, uint64_t since_ns, uint64_t until_ns)
 {
 	return last_ns >= since_ns && first_ns <= until_ns;
 }

@@ -44,24 +44,26 @@
 
 struct ex {
 	const struct sctl_args *a;
-	struct sctl_host h;
-	uint64_t	 since, until;
-	struct sctl_merge_in *in;	/* selected files, by first packet */
-	size_t		 n_in;
-	uint32_t	 linktype, snaplen;
-	int		 is_nsec;
-	pcap_t		*pd;
-	struct bpf_program prog;
-	int		 has_prog;
-	struct sctl_out	 out;
-	int		 has_out;
+	struct sctl_host	h;
+	uint64_t		since, until;
+	struct sctl_merge_in   *in; /* selected files, by first packet */
+	size_t			n_in;
+	uint32_t		linktype, snaplen;
+	int			is_nsec;
+	pcap_t		       *pd;
+	struct bpf_program	prog;
+	int			has_prog;
+	struct sctl_out		out;
+	int			has_out;
 };
 
 static void
 integrity(const struct ex *x, const char *name, const char *what)
 {
-	fprintf(stderr, "sensorctl: INTEGRITY FAILURE: captures/%s/%s: %s; "
-	    "refusing to extract (nothing written)\n", x->h.dir, name, what);
+	fprintf(stderr,
+	    "sensorctl: INTEGRITY FAILURE: captures/%s/%s: %s; "
+	    "refusing to extract (nothing written)\n",
+	    x->h.dir, name, what);
 }
 
 static int
@@ -71,8 +73,9 @@ first_cmp(const void *pa, const void *pb)
 
 	if (a->start_ns != b->start_ns)
 		return a->start_ns < b->start_ns ? -1 : 1;
-	return a->side->file_id < b->side->file_id ? -1 :
-	    a->side->file_id > b->side->file_id;
+	return a->side->file_id < b->side->file_id
+	    ? -1
+	    : a->side->file_id > b->side->file_id;
 }
 
 /* Step 2; an exit status. */
@@ -80,8 +83,8 @@ static int
 select_files(struct ex *x)
 {
 	const struct sctl_file *f, *nx;
-	uint64_t t0, t1;
-	size_t i;
+	uint64_t		t0, t1;
+	size_t			i;
 
 	if ((x->in = calloc(x->h.n_files + 1, sizeof(*x->in))) == NULL) {
 		fprintf(stderr, "sensorctl: out of memory\n");
@@ -107,16 +110,18 @@ select_files(struct ex *x)
 		nx = i + 1 < x->h.n_files ? &x->h.files[i + 1] : NULL;
 		t0 = f->t_s * 1000000000u;
 		t0 = t0 > SCTL_SKEW_NS ? t0 - SCTL_SKEW_NS : 0;
-		t1 = nx != NULL ? (nx->t_s + 1) * 1000000000u + SCTL_SKEW_NS :
-		    UINT64_MAX;
+		t1 = nx != NULL ? (nx->t_s + 1) * 1000000000u + SCTL_SKEW_NS
+				: UINT64_MAX;
 		if (sctl_overlaps(t0, t1, x->since, x->until)) {
 			integrity(x, f->name, f->side_err);
 			return SCTL_EXIT_INTEGRITY;
 		}
 	}
 	if (x->n_in == 0) {
-		fprintf(stderr, "sensorctl: extract: no capture file of %s "
-		    "overlaps the time range\n", x->h.dir);
+		fprintf(stderr,
+		    "sensorctl: extract: no capture file of %s "
+		    "overlaps the time range\n",
+		    x->h.dir);
 		return SCTL_EXIT_STATE;
 	}
 	qsort(x->in, x->n_in, sizeof(*x->in), first_cmp);
@@ -135,7 +140,8 @@ fd_room(size_t n)
 	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
 	    rl.rlim_cur != RLIM_INFINITY && (rlim_t)n + 32 > rl.rlim_cur) {
-		fprintf(stderr, "sensorctl: extract: %zu files in the range, "
+		fprintf(stderr,
+		    "sensorctl: extract: %zu files in the range, "
 		    "more than can be open at once; narrow --since/--until\n",
 		    n);
 		return SCTL_EXIT_STATE;
@@ -147,17 +153,18 @@ fd_room(size_t n)
 static int
 verify(struct ex *x, struct sctl_merge_in *in)
 {
-	char got[SHA256_HEXLEN], want[SHA256_HEXLEN], msg[256];
-	uint8_t dig[SHA256_LEN];
+	char	    got[SHA256_HEXLEN], want[SHA256_HEXLEN], msg[256];
+	uint8_t	    dig[SHA256_LEN];
 	struct stat st;
-	uint64_t size;
+	uint64_t    size;
 
-	in->fd = openat(x->h.dfd, in->name, O_RDONLY | O_NOFOLLOW |
-	    O_NONBLOCK | O_CLOEXEC);
+	in->fd = openat(
+	    x->h.dfd, in->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (in->fd < 0 || fstat(in->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(msg, sizeof(msg), "cannot open: %s", in->fd >= 0 ?
-		    "not a regular file" : errno == ELOOP ?
-		    "a symbolic link" : strerror(errno));
+		snprintf(msg, sizeof(msg), "cannot open: %s",
+		    in->fd >= 0		 ? "not a regular file"
+			: errno == ELOOP ? "a symbolic link"
+					 : strerror(errno));
 		integrity(x, in->name, msg);
 		return SCTL_EXIT_INTEGRITY;
 	}
@@ -167,8 +174,10 @@ verify(struct ex *x, struct sctl_merge_in *in)
 		return SCTL_EXIT_STATE;
 	}
 	if (size != in->side->bytes_gz) {
-		snprintf(msg, sizeof(msg), "it has %llu bytes, its sidecar "
-		    "says %llu", (unsigned long long)size,
+		snprintf(msg, sizeof(msg),
+		    "it has %llu bytes, its sidecar "
+		    "says %llu",
+		    (unsigned long long)size,
 		    (unsigned long long)in->side->bytes_gz);
 		integrity(x, in->name, msg);
 		return SCTL_EXIT_INTEGRITY;
@@ -176,8 +185,10 @@ verify(struct ex *x, struct sctl_merge_in *in)
 	if (memcmp(dig, in->side->sha256, SHA256_LEN) != 0) {
 		sha256_hex(dig, got);
 		sha256_hex(in->side->sha256, want);
-		snprintf(msg, sizeof(msg), "its SHA-256 is %s, its sidecar "
-		    "says %s", got, want);
+		snprintf(msg, sizeof(msg),
+		    "its SHA-256 is %s, its sidecar "
+		    "says %s",
+		    got, want);
 		integrity(x, in->name, msg);
 		return SCTL_EXIT_INTEGRITY;
 	}
@@ -190,8 +201,8 @@ link_of(struct ex *x, const struct sctl_merge_in *in, uint32_t *lt,
     uint32_t *snap, int *is_nsec)
 {
 	const struct pcapfmt_hdr *h;
-	struct sctl_src *src;
-	const char *why;
+	struct sctl_src		 *src;
+	const char		 *why;
 
 	if (in->side->has_link) {
 		*lt = in->side->link_type;
@@ -217,23 +228,24 @@ static int
 verify_all(struct ex *x)
 {
 	const struct sctl_file *f, *pf;
-	uint64_t lo, hi;
-	uint32_t lt, snap;
-	size_t i;
-	int rc, is_nsec;
+	uint64_t		lo, hi;
+	uint32_t		lt, snap;
+	size_t			i;
+	int			rc, is_nsec;
 
 	if ((rc = fd_room(x->n_in)) != SCTL_EXIT_OK)
 		return rc;
 	for (i = 0; i < x->n_in; i++) {
 		if ((rc = verify(x, &x->in[i])) != SCTL_EXIT_OK ||
 		    (rc = link_of(x, &x->in[i], &lt, &snap, &is_nsec)) !=
-		    SCTL_EXIT_OK)
+			SCTL_EXIT_OK)
 			return rc;
 		if (i > 0 && lt != x->linktype) {
-			fprintf(stderr, "sensorctl: extract: the files of %s "
+			fprintf(stderr,
+			    "sensorctl: extract: the files of %s "
 			    "in the range have different link types (%u, "
-			    "%u): narrow the range\n", x->h.dir, x->linktype,
-			    lt);
+			    "%u): narrow the range\n",
+			    x->h.dir, x->linktype, lt);
 			return SCTL_EXIT_STATE;
 		}
 		x->linktype = lt;
@@ -251,12 +263,13 @@ verify_all(struct ex *x)
 		if (!sctl_overlaps(lo, hi, x->since, x->until))
 			continue;
 		if (strcmp(f->side.prev_file, pf->name) != 0 ||
-		    memcmp(f->side.prev_sha256, pf->side.sha256,
-		    SHA256_LEN) != 0)
-			fprintf(stderr, "sensorctl: warning: captures/%s/%s "
+		    memcmp(f->side.prev_sha256, pf->side.sha256, SHA256_LEN) !=
+			0)
+			fprintf(stderr,
+			    "sensorctl: warning: captures/%s/%s "
 			    "follows %s, which is missing or differs: files "
-			    "were removed or replaced\n", x->h.dir, f->name,
-			    f->side.prev_file);
+			    "were removed or replaced\n",
+			    x->h.dir, f->name, f->side.prev_file);
 	}
 	return SCTL_EXIT_OK;
 }
@@ -269,17 +282,19 @@ compile_filter(struct ex *x)
 		return SCTL_EXIT_OK;
 	x->pd = pcap_open_dead_with_tstamp_precision((int)x->linktype,
 	    (int)(x->snaplen > 0 ? x->snaplen : PCAPFMT_MAX_SNAPLEN),
-	    x->is_nsec ? PCAP_TSTAMP_PRECISION_NANO :
-	    PCAP_TSTAMP_PRECISION_MICRO);
+	    x->is_nsec ? PCAP_TSTAMP_PRECISION_NANO
+		       : PCAP_TSTAMP_PRECISION_MICRO);
 	if (x->pd == NULL) {
-		fprintf(stderr, "sensorctl: --filter: cannot use link type "
-		    "%u\n", x->linktype);
+		fprintf(stderr,
+		    "sensorctl: --filter: cannot use link type "
+		    "%u\n",
+		    x->linktype);
 		return SCTL_EXIT_STATE;
 	}
-	if (pcap_compile(x->pd, &x->prog, x->a->filter, 1,
-	    PCAP_NETMASK_UNKNOWN) != 0) {
-		fprintf(stderr, "sensorctl: --filter: %s\n",
-		    pcap_geterr(x->pd));
+	if (pcap_compile(
+		x->pd, &x->prog, x->a->filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		fprintf(
+		    stderr, "sensorctl: --filter: %s\n", pcap_geterr(x->pd));
 		return SCTL_EXIT_USAGE;
 	}
 	x->has_prog = 1;
@@ -289,18 +304,19 @@ compile_filter(struct ex *x)
 static void
 report(const struct ex *x, const struct sctl_merge_stats *ms)
 {
-	FILE *f = x->a->json && strcmp(x->a->output, "-") != 0 ? stdout :
-	    stderr;
+	FILE *f =
+	    x->a->json && strcmp(x->a->output, "-") != 0 ? stdout : stderr;
 
 	if (x->a->json) {
 		fprintf(f, "{\"host\":\"%s\",\"output\":", x->h.dir);
-		sj_put_str(f, (const uint8_t *)x->a->output,
-		    strlen(x->a->output));
-		fprintf(f, ",\"files\":%zu,\"verified\":%zu,\"packets\":%llu,"
+		sj_put_str(
+		    f, (const uint8_t *)x->a->output, strlen(x->a->output));
+		fprintf(f,
+		    ",\"files\":%zu,\"verified\":%zu,\"packets\":%llu,"
 		    "\"bytes\":%llu,\"read\":%llu,\"cut\":%llu,"
 		    "\"filtered\":%llu,\"members_read\":%llu,"
-		    "\"members_skipped\":%llu}\n", x->n_in, x->n_in,
-		    (unsigned long long)ms->written,
+		    "\"members_skipped\":%llu}\n",
+		    x->n_in, x->n_in, (unsigned long long)ms->written,
 		    (unsigned long long)x->out.bytes,
 		    (unsigned long long)ms->read, (unsigned long long)ms->cut,
 		    (unsigned long long)ms->filtered,
@@ -308,12 +324,14 @@ report(const struct ex *x, const struct sctl_merge_stats *ms)
 		    (unsigned long long)ms->src.members_skipped);
 		return;
 	}
-	fprintf(f, "sensorctl: extract: %zu file(s) of %s verified "
+	fprintf(f,
+	    "sensorctl: extract: %zu file(s) of %s verified "
 	    "(SHA-256); %llu packets written to %s (%llu read, %llu outside "
 	    "the range, %llu filtered out; %llu gzip members skipped by the "
-	    "index)\n", x->n_in, x->h.dir, (unsigned long long)ms->written,
-	    x->a->output, (unsigned long long)ms->read,
-	    (unsigned long long)ms->cut, (unsigned long long)ms->filtered,
+	    "index)\n",
+	    x->n_in, x->h.dir, (unsigned long long)ms->written, x->a->output,
+	    (unsigned long long)ms->read, (unsigned long long)ms->cut,
+	    (unsigned long long)ms->filtered,
 	    (unsigned long long)ms->src.members_skipped);
 }
 
@@ -322,20 +340,20 @@ static int
 run(struct ex *x)
 {
 	struct sctl_merge_stats ms;
-	enum sctl_merge_res res;
-	const char *why = "";
-	size_t which = 0;
-	int rc;
+	enum sctl_merge_res	res;
+	const char	       *why = "";
+	size_t			which = 0;
+	int			rc;
 
 	if ((rc = compile_filter(x)) != SCTL_EXIT_OK)
 		return rc;
 	if (sctl_out_open(&x->out, x->a->output, x->linktype, x->snaplen,
-	    x->is_nsec, &why) != 0) {
+		x->is_nsec, &why) != 0) {
 		fprintf(stderr, "sensorctl: %s: %s%s%s\n", x->a->output, why,
 		    errno != EEXIST ? ": " : "",
 		    errno != EEXIST ? strerror(errno) : "");
-		return errno == EEXIST || errno == EINVAL ? SCTL_EXIT_USAGE :
-		    SCTL_EXIT_STATE;
+		return errno == EEXIST || errno == EINVAL ? SCTL_EXIT_USAGE
+							  : SCTL_EXIT_STATE;
 	}
 	x->has_out = 1;
 	res = sctl_merge(x->in, x->n_in, x->since, x->until,
@@ -347,16 +365,18 @@ run(struct ex *x)
 		integrity(x, x->in[which].name, why);
 		return SCTL_EXIT_INTEGRITY;
 	case SCTL_MERGE_READ_ERROR:
-		fprintf(stderr, "sensorctl: captures/%s/%s: %s: %s\n",
-		    x->h.dir, x->in[which].name, why, strerror(errno));
+		fprintf(stderr, "sensorctl: captures/%s/%s: %s: %s\n", x->h.dir,
+		    x->in[which].name, why, strerror(errno));
 		return SCTL_EXIT_STATE;
 	case SCTL_MERGE_WRITE_ERROR:
 		fprintf(stderr, "sensorctl: %s: write error: %s\n",
 		    x->a->output, strerror(errno));
 		return SCTL_EXIT_STATE;
 	case SCTL_MERGE_TOO_MANY:
-		fprintf(stderr, "sensorctl: extract: more than %d files of %s "
-		    "overlap in time\n", SCTL_MERGE_ACTIVE_MAX, x->h.dir);
+		fprintf(stderr,
+		    "sensorctl: extract: more than %d files of %s "
+		    "overlap in time\n",
+		    SCTL_MERGE_ACTIVE_MAX, x->h.dir);
 		return SCTL_EXIT_STATE;
 	}
 	if (sctl_out_commit(&x->out, &why) != 0) {
@@ -372,25 +392,28 @@ run(struct ex *x)
 static int
 extract(struct ex *x)
 {
-	char dir[ADDR_STRLEN];
+	char	dir[ADDR_STRLEN];
 	uint8_t addr[16];
-	int sfd, capfd, rc;
+	int	sfd, capfd, rc;
 
 	if (x->a->arg == NULL || addr_parse(x->a->arg, addr) != 0) {
-		fprintf(stderr, "sensorctl: extract: expected a host address, "
-		    "got '%s'\n", x->a->arg != NULL ? x->a->arg : "");
+		fprintf(stderr,
+		    "sensorctl: extract: expected a host address, "
+		    "got '%s'\n",
+		    x->a->arg != NULL ? x->a->arg : "");
 		return SCTL_EXIT_USAGE;
 	}
 	if (x->a->output == NULL) {
-		fprintf(stderr, "sensorctl: extract: -o OUT.pcap is required "
+		fprintf(stderr,
+		    "sensorctl: extract: -o OUT.pcap is required "
 		    "(- for stdout)\n");
 		return SCTL_EXIT_USAGE;
 	}
 	spool_host_dirname(addr, dir, sizeof(dir));
 	if ((sfd = sctl_state_open(x->a)) < 0)
 		return SCTL_EXIT_STATE;
-	capfd = openat(sfd, "captures", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
+	capfd = openat(
+	    sfd, "captures", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	close(sfd);
 	if (capfd < 0) {
 		fprintf(stderr, "sensorctl: cannot open %s/captures: %s\n",
@@ -401,14 +424,16 @@ extract(struct ex *x)
 	close(capfd);
 	if (rc != 0) {
 		fprintf(stderr, "sensorctl: %s/captures/%s: %s\n",
-		    x->a->state_dir, dir, errno == ENOENT ?
-		    "no captures of this host" : strerror(errno));
+		    x->a->state_dir, dir,
+		    errno == ENOENT ? "no captures of this host"
+				    : strerror(errno));
 		return SCTL_EXIT_STATE;
 	}
 	if (x->h.n_part > 0)
-		fprintf(stderr, "sensorctl: note: %s has %zu file(s) still "
-		    "being written; their packets are not included\n", dir,
-		    x->h.n_part);
+		fprintf(stderr,
+		    "sensorctl: note: %s has %zu file(s) still "
+		    "being written; their packets are not included\n",
+		    dir, x->h.n_part);
 	sctl_range_ns(x->a, &x->since, &x->until);
 	if ((rc = select_files(x)) != SCTL_EXIT_OK ||
 	    (rc = verify_all(x)) != SCTL_EXIT_OK)
@@ -420,8 +445,8 @@ int
 sctl_extract(const struct sctl_args *a)
 {
 	struct ex x;
-	size_t i;
-	int rc;
+	size_t	  i;
+	int	  rc;
 
 	memset(&x, 0, sizeof(x));
 	x.a = a;

@@ -27,10 +27,10 @@
 #include "sctl_json.h"
 #include "sensorctl.h"
 
-#define PROBLEMS_SHOWN	100	/* problem lines printed; the rest counted */
+#define PROBLEMS_SHOWN 100 /* problem lines printed; the rest counted */
 
 struct flows_ctx {
-	uint64_t	n_problems;
+	uint64_t n_problems;
 };
 
 static void
@@ -81,11 +81,11 @@ proto_name(uint8_t p, char buf[4])
 
 /* "1.2.3.4:80", "[2001:db8::1]:443"; ICMP as nfdump: type.code. */
 static void
-endpoint(char *buf, size_t size, const uint8_t addr[16], uint16_t port,
-    int is_icmp)
+endpoint(
+    char *buf, size_t size, const uint8_t addr[16], uint16_t port, int is_icmp)
 {
 	char a[ADDR_STRLEN];
-	int v4 = addr_is_v4(addr);
+	int  v4 = addr_is_v4(addr);
 
 	addr_fmt(addr, a);
 	if (is_icmp)
@@ -101,29 +101,28 @@ static void
 print_header(void)
 {
 	printf("%-27s %10s %-5s %23s    %-23s %-6s %8s %11s %8s %11s %s\n",
-	    "Start (UTC)", "Duration", "Proto", "Src:Port", "Dst:Port",
-	    "State", "Pkts>", "Bytes>", "<Pkts", "<Bytes", "End");
+	    "Start (UTC)", "Duration", "Proto", "Src:Port", "Dst:Port", "State",
+	    "Pkts>", "Bytes>", "<Pkts", "<Bytes", "End");
 }
 
 static void
 print_line(const struct convrec *cr)
 {
-	char start[40], src[64], dst[64], pb[4];
-	uint64_t dur = cr->end_us >= cr->start_us ? cr->end_us - cr->start_us :
-	    0;
+	char	 start[40], src[64], dst[64], pb[4];
+	uint64_t dur =
+	    cr->end_us >= cr->start_us ? cr->end_us - cr->start_us : 0;
 	int is_icmp = cr->proto == 1 || cr->proto == 58;
 
 	time_fmt_us(cr->start_us, start, sizeof(start));
 	endpoint(src, sizeof(src), cr->src, cr->sport, 0);
 	endpoint(dst, sizeof(dst), cr->dst, cr->dport, is_icmp);
 	printf("%-27s %6llu.%03u %-5s %23s -> %-23s %-6s %8llu %11llu "
-	    "%8llu %11llu %s\n", start, (unsigned long long)(dur / 1000000),
+	       "%8llu %11llu %s\n",
+	    start, (unsigned long long)(dur / 1000000),
 	    (unsigned)(dur % 1000000 / 1000), proto_name(cr->proto, pb), src,
 	    dst, cr->state[0] != '\0' ? cr->state : "-",
-	    (unsigned long long)cr->fwd.pkts,
-	    (unsigned long long)cr->fwd.bytes,
-	    (unsigned long long)cr->rev.pkts,
-	    (unsigned long long)cr->rev.bytes,
+	    (unsigned long long)cr->fwd.pkts, (unsigned long long)cr->fwd.bytes,
+	    (unsigned long long)cr->rev.pkts, (unsigned long long)cr->rev.bytes,
 	    conv_reason_name((enum end_reason)cr->reason));
 }
 
@@ -146,7 +145,7 @@ static void
 print_json(const struct flowread_rec *rec)
 {
 	const struct convrec *cr = &rec->cr;
-	char a[ADDR_STRLEN], fs[9], fd[9];
+	char		      a[ADDR_STRLEN], fs[9], fd[9];
 
 	conv_flags_str(cr->fwd.flags, fs);
 	conv_flags_str(cr->rev.flags, fd);
@@ -157,17 +156,16 @@ print_json(const struct flowread_rec *rec)
 	addr_fmt(cr->src, a);
 	printf(",\"proto\":%u,\"src\":\"%s\"", (unsigned)cr->proto, a);
 	addr_fmt(cr->dst, a);
-	printf(",\"sport\":%u,\"dst\":\"%s\",\"dport\":%u",
-	    (unsigned)cr->sport, a, (unsigned)cr->dport);
+	printf(",\"sport\":%u,\"dst\":\"%s\",\"dport\":%u", (unsigned)cr->sport,
+	    a, (unsigned)cr->dport);
 	printf(",\"src_pkts\":%llu,\"src_bytes\":%llu,\"dst_pkts\":%llu,"
-	    "\"dst_bytes\":%llu,\"src_flags\":\"%s\",\"dst_flags\":\"%s\"",
-	    (unsigned long long)cr->fwd.pkts,
-	    (unsigned long long)cr->fwd.bytes,
-	    (unsigned long long)cr->rev.pkts,
-	    (unsigned long long)cr->rev.bytes, fs, fd);
+	       "\"dst_bytes\":%llu,\"src_flags\":\"%s\",\"dst_flags\":\"%s\"",
+	    (unsigned long long)cr->fwd.pkts, (unsigned long long)cr->fwd.bytes,
+	    (unsigned long long)cr->rev.pkts, (unsigned long long)cr->rev.bytes,
+	    fs, fd);
 	put_text("state", cr->state, strnlen(cr->state, sizeof(cr->state)));
-	put_text("history", cr->history,
-	    strnlen(cr->history, sizeof(cr->history)));
+	put_text(
+	    "history", cr->history, strnlen(cr->history, sizeof(cr->history)));
 	printf(",\"end_reason\":\"%s\",\"final\":%s,\"vlan\":%u",
 	    conv_reason_name((enum end_reason)cr->reason),
 	    cr->is_final ? "true" : "false", (unsigned)cr->vlan);
@@ -188,15 +186,19 @@ make_filter(const struct sctl_args *a, struct flowread_filter *f)
 {
 	memset(f, 0, sizeof(*f));
 	if (a->arg != NULL) {
-		fprintf(stderr, "sensorctl: flows: unexpected argument '%s' "
-		    "(use --host)\n", a->arg);
+		fprintf(stderr,
+		    "sensorctl: flows: unexpected argument '%s' "
+		    "(use --host)\n",
+		    a->arg);
 		return SCTL_EXIT_USAGE;
 	}
 	if (a->host != NULL) {
 		if (cidr_parse(a->host, &f->host) != 0) {
-			fprintf(stderr, "sensorctl: --host: expected an "
+			fprintf(stderr,
+			    "sensorctl: --host: expected an "
 			    "address or a CIDR prefix such as 10.0.0.0/8, "
-			    "got '%s'\n", a->host);
+			    "got '%s'\n",
+			    a->host);
 			return SCTL_EXIT_USAGE;
 		}
 		f->has_host = 1;
@@ -217,15 +219,15 @@ int
 sctl_flows(const struct sctl_args *a)
 {
 	struct flowread_filter flt;
-	struct flowread_stats st;
-	struct flowread_rec rec;
-	struct flows_ctx ctx = { 0 };
-	struct flowread *fr;
-	struct stat sb;
-	uint64_t n = 0, pkts = 0, bytes = 0;
-	char *path;
-	size_t plen;
-	int sfd, rc;
+	struct flowread_stats  st;
+	struct flowread_rec    rec;
+	struct flows_ctx       ctx = {0};
+	struct flowread	      *fr;
+	struct stat	       sb;
+	uint64_t	       n = 0, pkts = 0, bytes = 0;
+	char		      *path;
+	size_t		       plen;
+	int		       sfd, rc;
 
 	if ((rc = make_filter(a, &flt)) != SCTL_EXIT_OK)
 		return rc;
@@ -235,8 +237,8 @@ sctl_flows(const struct sctl_args *a)
 	close(sfd);
 	if (rc != 0 || !S_ISDIR(sb.st_mode)) {
 		fprintf(stderr, "sensorctl: no flow log in %s/flows: %s\n",
-		    a->state_dir, rc != 0 ? strerror(errno) :
-		    "not a directory");
+		    a->state_dir,
+		    rc != 0 ? strerror(errno) : "not a directory");
 		return SCTL_EXIT_STATE;
 	}
 	plen = strlen(a->state_dir) + sizeof("/flows");
@@ -256,8 +258,8 @@ sctl_flows(const struct sctl_args *a)
 	}
 	if (!a->json)
 		print_header();
-	while ((a->limit == 0 || n < a->limit) &&
-	    flowread_next(fr, &rec) == 1) {
+	while (
+	    (a->limit == 0 || n < a->limit) && flowread_next(fr, &rec) == 1) {
 		if ((a->has_since && rec.cr.end_us < a->since_us) ||
 		    (a->has_until && rec.cr.start_us > a->until_us))
 			continue;
@@ -278,7 +280,8 @@ sctl_flows(const struct sctl_args *a)
 		fprintf(stderr, "sensorctl: ... %llu more problems\n",
 		    (unsigned long long)(ctx.n_problems - PROBLEMS_SHOWN));
 	if (st.n_malformed + st.n_corrupt + st.n_io_errors > 0)
-		fprintf(stderr, "sensorctl: flows: %llu malformed lines "
+		fprintf(stderr,
+		    "sensorctl: flows: %llu malformed lines "
 		    "skipped, %llu corrupt and %llu unreadable files\n",
 		    (unsigned long long)st.n_malformed,
 		    (unsigned long long)st.n_corrupt,

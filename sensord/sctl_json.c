@@ -36,8 +36,9 @@ skip_ws(struct sj *j)
 {
 	uint8_t b;
 
-	while (cur_left(&j->c) > 0 && ((b = cur_peek_u8(&j->c, 0)) == ' ' ||
-	    b == '\t' || b == '\n' || b == '\r'))
+	while (cur_left(&j->c) > 0 &&
+	    ((b = cur_peek_u8(&j->c, 0)) == ' ' || b == '\t' || b == '\n' ||
+		b == '\r'))
 		(void)cur_skip(&j->c, 1);
 }
 
@@ -62,8 +63,16 @@ sj_peek(struct sj *j)
 	case 'n':
 		return SJ_NULL;
 	case '-':
-	case '0': case '1': case '2': case '3': case '4':
-	case '5': case '6': case '7': case '8': case '9':
+	case '0':
+	case '1':
+	case '2':
+	case '3':
+	case '4':
+	case '5':
+	case '6':
+	case '7':
+	case '8':
+	case '9':
 		return SJ_NUMBER;
 	default:
 		return SJ_NONE;
@@ -103,7 +112,7 @@ static int
 next_member(struct sj *j, uint8_t close)
 {
 	uint32_t bit = 1u << j->depth;
-	uint8_t b;
+	uint8_t	 b;
 
 	if (j->err != NULL)
 		return -1;
@@ -122,8 +131,9 @@ next_member(struct sj *j, uint8_t close)
 		return 1;
 	}
 	if (b != ',')
-		return sj_fail(j, close == '}' ? "expected ',' or '}'" :
-		    "expected ',' or ']'");
+		return sj_fail(j,
+		    close == '}' ? "expected ',' or '}'"
+				 : "expected ',' or ']'");
 	(void)cur_skip(&j->c, 1);
 	/* No trailing comma: a value must follow, the caller reads it. */
 	skip_ws(j);
@@ -168,10 +178,10 @@ hexval(uint8_t b)
 int
 sj_string(struct sj *j, char *buf, size_t size)
 {
-	size_t n = 0;
+	size_t	 n = 0;
 	unsigned u;
-	uint8_t b;
-	int i, h;
+	uint8_t	 b;
+	int	 i, h;
 
 	if (sj_peek(j) != SJ_STRING)
 		return sj_fail(j, "expected a string");
@@ -188,8 +198,8 @@ sj_string(struct sj *j, char *buf, size_t size)
 				u = 0;
 				for (i = 0; i < 4; i++) {
 					if ((h = hexval(cur_u8(&j->c))) < 0)
-						return sj_fail(j,
-						    "bad \\u escape");
+						return sj_fail(
+						    j, "bad \\u escape");
 					u = u << 4 | (unsigned)h;
 				}
 				b = u < 0x80 ? (uint8_t)u : 0;
@@ -214,17 +224,18 @@ sj_string(struct sj *j, char *buf, size_t size)
 static int
 number_token(struct sj *j, char *tok, size_t size, int *is_int)
 {
-	size_t n = 0, nd;
+	size_t	n = 0, nd;
 	uint8_t b;
 
 	if (sj_peek(j) != SJ_NUMBER)
 		return sj_fail(j, "expected a number");
 	*is_int = 1;
-#define TAKE() do {							\
-	if (n + 1 >= size)						\
-		return sj_fail(j, "number too long");			\
-	tok[n++] = (char)cur_u8(&j->c);					\
-} while (0)
+#define TAKE() \
+	do { \
+		if (n + 1 >= size) \
+			return sj_fail(j, "number too long"); \
+		tok[n++] = (char)cur_u8(&j->c); \
+	} while (0)
 	if (cur_peek_u8(&j->c, 0) == '-') {
 		*is_int = 0;
 		TAKE();
@@ -240,7 +251,7 @@ number_token(struct sj *j, char *tok, size_t size, int *is_int)
 		*is_int = 0;
 		TAKE();
 		for (nd = 0; (b = cur_peek_u8(&j->c, 0)) >= '0' && b <= '9';
-		    nd++)
+		     nd++)
 			TAKE();
 		if (nd == 0)
 			return sj_fail(j, "expected a fraction digit");
@@ -251,7 +262,7 @@ number_token(struct sj *j, char *tok, size_t size, int *is_int)
 		if ((b = cur_peek_u8(&j->c, 0)) == '+' || b == '-')
 			TAKE();
 		for (nd = 0; (b = cur_peek_u8(&j->c, 0)) >= '0' && b <= '9';
-		    nd++)
+		     nd++)
 			TAKE();
 		if (nd == 0)
 			return sj_fail(j, "expected an exponent digit");
@@ -264,11 +275,11 @@ number_token(struct sj *j, char *tok, size_t size, int *is_int)
 int
 sj_u64(struct sj *j, uint64_t *v)
 {
-	char tok[SJ_NUM_MAX];
+	char	 tok[SJ_NUM_MAX];
 	uint64_t x = 0;
 	unsigned d;
-	int is_int;
-	size_t i;
+	int	 is_int;
+	size_t	 i;
 
 	*v = 0;
 	if (number_token(j, tok, sizeof(tok), &is_int) != 0)
@@ -289,7 +300,7 @@ int
 sj_double(struct sj *j, double *v)
 {
 	char tok[SJ_NUM_MAX];
-	int is_int;
+	int  is_int;
 
 	*v = 0;
 	if (number_token(j, tok, sizeof(tok), &is_int) != 0)
@@ -304,7 +315,7 @@ sj_double(struct sj *j, double *v)
 static int
 literal(struct sj *j, const char *lit)
 {
-	size_t n = strlen(lit);
+	size_t	       n = strlen(lit);
 	const uint8_t *p = cur_take(&j->c, n);
 
 	if (p == NULL || memcmp(p, lit, n) != 0)
@@ -336,9 +347,9 @@ sj_null(struct sj *j)
 int
 sj_skip(struct sj *j)
 {
-	char buf[256];
+	char   buf[256];
 	double d;
-	int r, b;
+	int    r, b;
 
 	switch (sj_peek(j)) {
 	case SJ_OBJECT:
@@ -385,22 +396,22 @@ static size_t
 utf8_len(const uint8_t *s, size_t n)
 {
 	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
-	size_t need, i;
+	size_t	need, i;
 
 	if (c >= 0xc2 && c <= 0xdf)
 		need = 1;
 	else if (c >= 0xe0 && c <= 0xef) {
 		need = 2;
 		if (c == 0xe0)
-			lo = 0xa0;	/* overlong */
+			lo = 0xa0; /* overlong */
 		else if (c == 0xed)
-			hi = 0x9f;	/* surrogates */
+			hi = 0x9f; /* surrogates */
 	} else if (c >= 0xf0 && c <= 0xf4) {
 		need = 3;
 		if (c == 0xf0)
 			lo = 0x90;
 		else if (c == 0xf4)
-			hi = 0x8f;	/* past U+10FFFF */
+			hi = 0x8f; /* past U+10FFFF */
 	} else
 		return 0;
 	if (n < need + 1 || s[1] < lo || s[1] > hi)
@@ -414,7 +425,7 @@ utf8_len(const uint8_t *s, size_t n)
 void
 sj_put_str(FILE *f, const uint8_t *s, size_t n)
 {
-	size_t i = 0, k;
+	size_t	i = 0, k;
 	uint8_t c;
 
 	fputc('"', f);

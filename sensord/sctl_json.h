@@ -20,11 +20,11 @@
 
 #include "cursor.h"
 
-#define SJ_DEPTH_MAX	16
-#define SJ_NUM_MAX	64	/* longest number token accepted */
+#define SJ_DEPTH_MAX 16
+#define SJ_NUM_MAX 64 /* longest number token accepted */
 
 enum sj_type {
-	SJ_NONE = 0,		/* end of input or not a value */
+	SJ_NONE = 0, /* end of input or not a value */
 	SJ_OBJECT,
 	SJ_ARRAY,
 	SJ_STRING,
@@ -34,46 +34,46 @@ enum sj_type {
 };
 
 struct sj {
-	struct cur	 c;
-	int		 depth;
-	uint32_t	 is_first;	/* bit d: nothing read yet at depth d */
-	const char	*err;		/* sticky: the first error, or NULL */
+	struct cur  c;
+	int	    depth;
+	uint32_t    is_first; /* bit d: nothing read yet at depth d */
+	const char *err;      /* sticky: the first error, or NULL */
 };
 
-void	sj_init(struct sj *j, const uint8_t *p, size_t len);
+void sj_init(struct sj *j, const uint8_t *p, size_t len);
 /* Record an error (the first one stays); returns -1. */
-int	sj_fail(struct sj *j, const char *why);
+int sj_fail(struct sj *j, const char *why);
 
 /* The type of the next value, without consuming it. */
-enum sj_type	sj_peek(struct sj *j);
+enum sj_type sj_peek(struct sj *j);
 
 /* '{' or '[': 0, or -1. */
-int	sj_object(struct sj *j);
-int	sj_array(struct sj *j);
+int sj_object(struct sj *j);
+int sj_array(struct sj *j);
 /*
  * In an object: 1 and the next key in key (NUL-terminated, ':' consumed),
  * 0 when the object ended ('}' consumed), -1 on error.
  */
-int	sj_key(struct sj *j, char *key, size_t size);
+int sj_key(struct sj *j, char *key, size_t size);
 /* In an array: 1 when an element follows, 0 at ']' (consumed), -1. */
-int	sj_more(struct sj *j);
+int sj_more(struct sj *j);
 
 /* Scalars: 0, or -1 (and the sticky error). */
-int	sj_string(struct sj *j, char *buf, size_t size);
-int	sj_u64(struct sj *j, uint64_t *v);
-int	sj_double(struct sj *j, double *v);
-int	sj_bool(struct sj *j, int *v);
+int sj_string(struct sj *j, char *buf, size_t size);
+int sj_u64(struct sj *j, uint64_t *v);
+int sj_double(struct sj *j, double *v);
+int sj_bool(struct sj *j, int *v);
 /* 1 when the next value is null (consumed), 0 when it is not. */
-int	sj_null(struct sj *j);
+int sj_null(struct sj *j);
 /* Any value, nested ones included (depth-bounded). */
-int	sj_skip(struct sj *j);
+int sj_skip(struct sj *j);
 /* 0 when only white space is left and no error happened. */
-int	sj_end(struct sj *j);
+int sj_end(struct sj *j);
 
 /*
  * Write n bytes as a JSON string: '"', '\' and control bytes escaped, valid
  * UTF-8 as is, any other byte as \u00XX (as flowlog.c writes them).
  */
-void	sj_put_str(FILE *f, const uint8_t *s, size_t n);
+void sj_put_str(FILE *f, const uint8_t *s, size_t n);
 
 #endif /* SENSORD_SCTL_JSON_H */

@@ -23,19 +23,19 @@
 #include "sctl_cap.h"
 
 struct m_head {
-	size_t		 idx;		/* in in[] */
-	struct sctl_src	*src;
-	struct pcapfmt_rec rec;		/* the head record */
+	size_t		   idx; /* in in[] */
+	struct sctl_src	  *src;
+	struct pcapfmt_rec rec; /* the head record */
 };
 
 struct m_state {
 	const struct sctl_merge_in *in;
-	size_t		 n, next;
-	struct m_head	 act[SCTL_MERGE_ACTIVE_MAX];
-	size_t		 n_act;
-	struct sctl_merge_stats *st;
-	size_t		*which;
-	const char	**why;
+	size_t			    n, next;
+	struct m_head		    act[SCTL_MERGE_ACTIVE_MAX];
+	size_t			    n_act;
+	struct sctl_merge_stats	   *st;
+	size_t			   *which;
+	const char		  **why;
 };
 
 static void
@@ -49,8 +49,8 @@ head_close(struct m_state *m, size_t k)
 	m->st->src.bytes_in += s.bytes_in;
 	m->st->src.used_index += s.used_index;
 	sctl_src_free(m->act[k].src);
-	memmove(&m->act[k], &m->act[k + 1],
-	    (m->n_act - k - 1) * sizeof(m->act[0]));
+	memmove(
+	    &m->act[k], &m->act[k + 1], (m->n_act - k - 1) * sizeof(m->act[0]));
 	m->n_act--;
 }
 
@@ -76,7 +76,7 @@ static enum sctl_merge_res
 open_next(struct m_state *m, uint64_t since_ns, uint64_t until_ns)
 {
 	const struct sctl_merge_in *in = &m->in[m->next];
-	struct m_head *h;
+	struct m_head		   *h;
 
 	if (m->n_act == SCTL_MERGE_ACTIVE_MAX)
 		return SCTL_MERGE_TOO_MANY;
@@ -124,10 +124,10 @@ sctl_merge(const struct sctl_merge_in *in, size_t n, uint64_t since_ns,
     uint64_t until_ns, const struct bpf_program *prog, struct sctl_out *out,
     struct sctl_merge_stats *st, size_t *which, const char **why)
 {
-	struct m_state m;
-	enum sctl_merge_res res = SCTL_MERGE_OK;
+	struct m_state		  m;
+	enum sctl_merge_res	  res = SCTL_MERGE_OK;
 	const struct pcapfmt_rec *r;
-	size_t k;
+	size_t			  k;
 
 	memset(st, 0, sizeof(*st));
 	memset(&m, 0, sizeof(m));
@@ -138,9 +138,9 @@ sctl_merge(const struct sctl_merge_in *in, size_t n, uint64_t since_ns,
 	m.why = why;
 	/* Bounded: every pass consumes a record or opens a file. */
 	for (;;) {
-		while (m.next < n && (m.n_act == 0 ||
-		    in[m.next].start_ns <=
-		    m.act[smallest(&m)].rec.ts_ns))
+		while (m.next < n &&
+		    (m.n_act == 0 ||
+			in[m.next].start_ns <= m.act[smallest(&m)].rec.ts_ns))
 			if ((res = open_next(&m, since_ns, until_ns)) !=
 			    SCTL_MERGE_OK)
 				goto out;
@@ -153,7 +153,7 @@ sctl_merge(const struct sctl_merge_in *in, size_t n, uint64_t since_ns,
 		else if (!keep(r, prog))
 			st->filtered++;
 		else if (sctl_out_pkt(out, r->ts_ns, r->data, r->caplen,
-		    r->wirelen) != 0) {
+			     r->wirelen) != 0) {
 			res = SCTL_MERGE_WRITE_ERROR;
 			goto out;
 		} else

@@ -19,16 +19,16 @@
 
 #include "sctl_cap.h"
 
-#define OUT_BUFSZ	(1024 * 1024)
+#define OUT_BUFSZ (1024 * 1024)
 
 int
 sctl_out_open(struct sctl_out *o, const char *path, uint32_t linktype,
     uint32_t snaplen, int is_nsec, const char **why)
 {
-	uint8_t ghdr[PCAPFMT_GHDR_LEN];
+	uint8_t	    ghdr[PCAPFMT_GHDR_LEN];
 	struct stat st;
-	size_t n;
-	int fd, saved;
+	size_t	    n;
+	int	    fd, saved;
 
 	memset(o, 0, sizeof(*o));
 	o->path = path;
@@ -111,7 +111,7 @@ sctl_out_commit(struct sctl_out *o, const char **why)
 		goto fail;
 	}
 	if (o->tmp == NULL) {
-		o->f = NULL;		/* stdout stays open */
+		o->f = NULL; /* stdout stays open */
 		return 0;
 	}
 	if (fsync(fileno(o->f)) != 0) {
@@ -124,17 +124,17 @@ sctl_out_commit(struct sctl_out *o, const char **why)
 		goto fail;
 	}
 	o->f = NULL;
-	if (renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->path,
-	    RENAME_NOREPLACE) != 0) {
+	if (renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->path, RENAME_NOREPLACE) !=
+	    0) {
 		if (errno != EINVAL && errno != ENOSYS) {
-			*why = errno == EEXIST ? "exists; not overwritten" :
-			    "cannot rename into place";
+			*why = errno == EEXIST ? "exists; not overwritten"
+					       : "cannot rename into place";
 			goto fail;
 		}
 		/* No RENAME_NOREPLACE here: link(2) refuses to replace too. */
 		if (link(o->tmp, o->path) != 0) {
-			*why = errno == EEXIST ? "exists; not overwritten" :
-			    "cannot rename into place";
+			*why = errno == EEXIST ? "exists; not overwritten"
+					       : "cannot rename into place";
 			goto fail;
 		}
 		(void)unlink(o->tmp);

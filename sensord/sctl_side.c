@@ -17,37 +17,51 @@
 #include "sctl_cap.h"
 #include "sctl_json.h"
 
-#define SIDE_FORMAT	"sensord-capture/1"
+#define SIDE_FORMAT "sensord-capture/1"
 
 enum side_key {
-	SK_FORMAT, SK_VERSION, SK_FILE, SK_FILE_ID, SK_HOST, SK_RECOVERED,
-	SK_TRIGGER, SK_FIRST_PACKET, SK_LAST_PACKET, SK_FIRST_NS, SK_LAST_NS,
-	SK_PACKETS, SK_BYTES_RAW, SK_BYTES_GZ, SK_SHA256, SK_PREV_SHA256,
-	SK_PREV_FILE, SK_LINK_TYPE, SK_SNAPLEN, SK_TSTAMP, SK_MEMBERS,
+	SK_FORMAT,
+	SK_VERSION,
+	SK_FILE,
+	SK_FILE_ID,
+	SK_HOST,
+	SK_RECOVERED,
+	SK_TRIGGER,
+	SK_FIRST_PACKET,
+	SK_LAST_PACKET,
+	SK_FIRST_NS,
+	SK_LAST_NS,
+	SK_PACKETS,
+	SK_BYTES_RAW,
+	SK_BYTES_GZ,
+	SK_SHA256,
+	SK_PREV_SHA256,
+	SK_PREV_FILE,
+	SK_LINK_TYPE,
+	SK_SNAPLEN,
+	SK_TSTAMP,
+	SK_MEMBERS,
 	SK__COUNT
 };
 
-static const char *const side_keys[SK__COUNT] = {
-	"format", "sensord_version", "file", "file_id", "host", "recovered",
-	"trigger", "first_packet", "last_packet", "first_ns", "last_ns",
-	"packets", "bytes_raw", "bytes_gz", "sha256", "prev_sha256",
-	"prev_file", "link_type", "snaplen", "tstamp", "members"
-};
+static const char *const side_keys[SK__COUNT] = {"format", "sensord_version",
+    "file", "file_id", "host", "recovered", "trigger", "first_packet",
+    "last_packet", "first_ns", "last_ns", "packets", "bytes_raw", "bytes_gz",
+    "sha256", "prev_sha256", "prev_file", "link_type", "snaplen", "tstamp",
+    "members"};
 
-#define SK_REQUIRED	(1u << SK_FORMAT | 1u << SK_FILE |		\
-			 1u << SK_FILE_ID | 1u << SK_HOST |		\
-			 1u << SK_FIRST_NS | 1u << SK_LAST_NS |		\
-			 1u << SK_PACKETS | 1u << SK_BYTES_GZ |		\
-			 1u << SK_SHA256)
-#define SK_LINK		(1u << SK_LINK_TYPE | 1u << SK_SNAPLEN |	\
-			 1u << SK_TSTAMP)
+#define SK_REQUIRED \
+	(1u << SK_FORMAT | 1u << SK_FILE | 1u << SK_FILE_ID | 1u << SK_HOST | \
+	    1u << SK_FIRST_NS | 1u << SK_LAST_NS | 1u << SK_PACKETS | \
+	    1u << SK_BYTES_GZ | 1u << SK_SHA256)
+#define SK_LINK (1u << SK_LINK_TYPE | 1u << SK_SNAPLEN | 1u << SK_TSTAMP)
 
 static int
 hex_sha(struct sj *j, uint8_t out[SHA256_LEN])
 {
-	char hex[SHA256_HEXLEN + 1];
+	char   hex[SHA256_HEXLEN + 1];
 	size_t i;
-	int hi, lo;
+	int    hi, lo;
 
 	if (sj_string(j, hex, sizeof(hex)) != 0)
 		return -1;
@@ -56,10 +70,12 @@ hex_sha(struct sj *j, uint8_t out[SHA256_LEN])
 	for (i = 0; i < SHA256_LEN; i++) {
 		hi = hex[2 * i];
 		lo = hex[2 * i + 1];
-		hi = hi >= '0' && hi <= '9' ? hi - '0' :
-		    hi >= 'a' && hi <= 'f' ? hi - 'a' + 10 : -1;
-		lo = lo >= '0' && lo <= '9' ? lo - '0' :
-		    lo >= 'a' && lo <= 'f' ? lo - 'a' + 10 : -1;
+		hi = hi >= '0' && hi <= '9'  ? hi - '0'
+		    : hi >= 'a' && hi <= 'f' ? hi - 'a' + 10
+					     : -1;
+		lo = lo >= '0' && lo <= '9'  ? lo - '0'
+		    : lo >= 'a' && lo <= 'f' ? lo - 'a' + 10
+					     : -1;
 		if (hi < 0 || lo < 0)
 			return sj_fail(j, "sha256 is not lower-case hex");
 		out[i] = (uint8_t)(hi << 4 | lo);
@@ -84,11 +100,10 @@ static int
 parse_trigger(struct sj *j, struct sctl_side *s)
 {
 	static const char *const keys[] = {
-		"event_id", "metric", "reason", "value", "threshold"
-	};
-	char key[128];
+	    "event_id", "metric", "reason", "value", "threshold"};
+	char	 key[128];
 	unsigned k, seen = 0;
-	int r;
+	int	 r;
 
 	if (sj_null(j))
 		return 0;
@@ -131,9 +146,9 @@ static int
 parse_members(struct sj *j, struct sctl_side *s)
 {
 	struct sctl_member *m, *nm;
-	size_t cap = 0;
-	uint64_t *f[5];
-	int r, i;
+	size_t		    cap = 0;
+	uint64_t	   *f[5];
+	int		    r, i;
 
 	if (sj_array(j) != 0)
 		return -1;
@@ -158,7 +173,8 @@ parse_members(struct sj *j, struct sctl_side *s)
 			return -1;
 		for (i = 0; i < 5; i++)
 			if (sj_more(j) != 1 || sj_u64(j, f[i]) != 0)
-				return sj_fail(j, "member entry is not five "
+				return sj_fail(j,
+				    "member entry is not five "
 				    "numbers");
 		if (sj_more(j) != 0)
 			return sj_fail(j, "member entry is not five numbers");
@@ -250,14 +266,14 @@ parse_value(struct sj *j, struct sctl_side *s, enum side_key k)
 }
 
 int
-sctl_side_parse(const uint8_t *buf, size_t len, struct sctl_side *s,
-    const char **why)
+sctl_side_parse(
+    const uint8_t *buf, size_t len, struct sctl_side *s, const char **why)
 {
 	struct sj j;
-	char key[128];
-	uint32_t seen = 0;
-	unsigned k;
-	int r;
+	char	  key[128];
+	uint32_t  seen = 0;
+	unsigned  k;
+	int	  r;
 
 	memset(s, 0, sizeof(*s));
 	sj_init(&j, buf, len);
@@ -309,8 +325,8 @@ int
 sctl_side_index_ok(const struct sctl_side *s)
 {
 	const struct sctl_member *m;
-	uint64_t pkts = 0, end;
-	size_t i;
+	uint64_t		  pkts = 0, end;
+	size_t			  i;
 
 	if (!s->has_members || s->n_members == 0)
 		return 0;
@@ -346,12 +362,12 @@ void
 sctl_side_span(const struct sctl_side *s, uint64_t *lo, uint64_t *hi)
 {
 	uint64_t a, b;
-	size_t i;
+	size_t	 i;
 
 	*lo = 0;
 	*hi = UINT64_MAX;
 	if (!sctl_side_index_ok(s))
-		return;		/* no index to tell: any time */
+		return; /* no index to tell: any time */
 	*lo = UINT64_MAX;
 	*hi = 0;
 	for (i = 0; i < s->n_members; i++) {
@@ -367,13 +383,12 @@ int
 sctl_name_parse(const char *name, uint64_t *id, uint64_t *t_s)
 {
 	static const char sfx[] = ".pcap.gz";
-	static const int mdays[12] = {
-		31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
-	};
-	unsigned v[6] = { 0 }, i, nd;
+	static const int  mdays[12] = {
+	     31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	unsigned    v[6] = {0}, i, nd;
 	const char *p = name;
-	uint64_t x = 0;
-	int64_t y, m, days;
+	uint64_t    x = 0;
+	int64_t	    y, m, days;
 
 	/* YYYYmmddTHHMMSSZ: widths 4 2 2 T 2 2 2 Z. */
 	for (i = 0; i < 15; i++) {
@@ -384,15 +399,18 @@ sctl_name_parse(const char *name, uint64_t *id, uint64_t *t_s)
 		}
 		if (*p < '0' || *p > '9')
 			return -1;
-		nd = i < 4 ? 0 : i < 6 ? 1 : i < 8 ? 2 : i < 11 ? 3 :
-		    i < 13 ? 4 : 5;
+		nd = i < 4   ? 0
+		    : i < 6  ? 1
+		    : i < 8  ? 2
+		    : i < 11 ? 3
+		    : i < 13 ? 4
+			     : 5;
 		v[nd] = v[nd] * 10 + (unsigned)(*p++ - '0');
 	}
 	if (*p++ != 'Z' || *p++ != '_')
 		return -1;
 	if (v[0] < 1970 || v[1] < 1 || v[1] > 12 || v[2] < 1 ||
-	    (int)v[2] > mdays[v[1] - 1] || v[3] > 23 || v[4] > 59 ||
-	    v[5] > 60)
+	    (int)v[2] > mdays[v[1] - 1] || v[3] > 23 || v[4] > 59 || v[5] > 60)
 		return -1;
 	for (nd = 0; *p >= '0' && *p <= '9'; p++, nd++) {
 		if (nd == 19)
@@ -418,7 +436,7 @@ sctl_name_parse(const char *name, uint64_t *id, uint64_t *t_s)
 int
 sctl_dir_addr(const char *name, uint8_t addr[16])
 {
-	char a[ADDR_STRLEN], back[ADDR_STRLEN];
+	char   a[ADDR_STRLEN], back[ADDR_STRLEN];
 	size_t i;
 
 	if (strlen(name) >= sizeof(a))

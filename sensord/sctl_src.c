@@ -30,29 +30,29 @@
 
 #include "sctl_cap.h"
 
-#define SRC_IBUF	(64 * 1024)
-#define SRC_OBUF	(2 * (PCAPFMT_RHDR_LEN + PCAPFMT_MAX_SNAPLEN))
+#define SRC_IBUF (64 * 1024)
+#define SRC_OBUF (2 * (PCAPFMT_RHDR_LEN + PCAPFMT_MAX_SNAPLEN))
 
 struct src_range {
-	uint64_t	off, len;
-	uint64_t	limit;		/* output bytes wanted, 0: all */
+	uint64_t off, len;
+	uint64_t limit; /* output bytes wanted, 0: all */
 };
 
 struct sctl_src {
-	int		 fd;
+	int		  fd;
 	struct src_range *rg;
-	size_t		 n_rg, next_rg;
+	size_t		  n_rg, next_rg;
 	/* The range being read. */
-	int		 in_range, in_member;
-	uint64_t	 roff, rend;	/* next byte to read, end */
-	uint64_t	 rout, rlimit;	/* output so far, wanted */
-	z_stream	 zs;
-	int		 has_zs;
-	uint8_t		 ibuf[SRC_IBUF];
-	size_t		 ipos, ilen;
-	uint8_t		*obuf;
-	size_t		 opos, olen;
-	struct pcapfmt_hdr hdr;
+	int		      in_range, in_member;
+	uint64_t	      roff, rend;   /* next byte to read, end */
+	uint64_t	      rout, rlimit; /* output so far, wanted */
+	z_stream	      zs;
+	int		      has_zs;
+	uint8_t		      ibuf[SRC_IBUF];
+	size_t		      ipos, ilen;
+	uint8_t		     *obuf;
+	size_t		      opos, olen;
+	struct pcapfmt_hdr    hdr;
 	struct sctl_src_stats st;
 };
 
@@ -83,9 +83,9 @@ plan(struct sctl_src *s, const struct sctl_side *sd, uint64_t size,
     uint64_t since_ns, uint64_t until_ns)
 {
 	const struct sctl_member *m;
-	uint64_t lo, hi;
-	size_t i;
-	int want;
+	uint64_t		  lo, hi;
+	size_t			  i;
+	int			  want;
 
 	if (!sctl_side_index_ok(sd) || sd->bytes_gz != size)
 		return add_range(s, 0, size, 0);
@@ -112,9 +112,9 @@ plan(struct sctl_src *s, const struct sctl_side *sd, uint64_t size,
 static int
 fill(struct sctl_src *s, const char **why)
 {
-	size_t room, produced, used;
+	size_t	room, produced, used;
 	ssize_t n;
-	int r;
+	int	r;
 
 	for (;;) {
 		if (!s->in_range) {
@@ -131,7 +131,7 @@ fill(struct sctl_src *s, const char **why)
 		}
 		if (!s->in_member) {
 			if (s->roff == s->rend && s->ipos == s->ilen) {
-				s->in_range = 0;	/* ended on a member */
+				s->in_range = 0; /* ended on a member */
 				continue;
 			}
 			if (inflateReset(&s->zs) != Z_OK) {
@@ -144,17 +144,19 @@ fill(struct sctl_src *s, const char **why)
 		if (s->ipos == s->ilen) {
 			if (s->roff == s->rend) {
 				*why = "a gzip member is cut short (or the "
-				    "member index is wrong)";
+				       "member index is wrong)";
 				return -1;
 			}
-			room = s->rend - s->roff > SRC_IBUF ? SRC_IBUF :
-			    (size_t)(s->rend - s->roff);
+			room = s->rend - s->roff > SRC_IBUF
+			    ? SRC_IBUF
+			    : (size_t)(s->rend - s->roff);
 			n = pread(s->fd, s->ibuf, room, (off_t)s->roff);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n <= 0) {
-				*why = n < 0 ? "read error" :
-				    "file shorter than its member index";
+				*why = n < 0
+				    ? "read error"
+				    : "file shorter than its member index";
 				return n < 0 ? -2 : -1;
 			}
 			s->roff += (uint64_t)n;
@@ -215,9 +217,9 @@ sctl_src_open(int fd, const struct sctl_side *sd, uint64_t since_ns,
     uint64_t until_ns, const char **why)
 {
 	struct sctl_src *s;
-	struct stat st;
-	struct cur c;
-	int r;
+	struct stat	 st;
+	struct cur	 c;
+	int		 r;
 
 	if (fstat(fd, &st) != 0) {
 		*why = "cannot stat the file";
@@ -254,10 +256,12 @@ sctl_src_open(int fd, const struct sctl_side *sd, uint64_t since_ns,
 		*why = "pcap snaplen larger than sensord writes";
 		goto fail;
 	}
-	if (sd->has_link && (sd->link_type != s->hdr.linktype ||
-	    sd->snaplen != s->hdr.snaplen || sd->is_nsec != s->hdr.is_nsec)) {
+	if (sd->has_link &&
+	    (sd->link_type != s->hdr.linktype ||
+		sd->snaplen != s->hdr.snaplen ||
+		sd->is_nsec != s->hdr.is_nsec)) {
 		*why = "the sidecar's link type, snaplen or precision differ "
-		    "from the file's";
+		       "from the file's";
 		goto fail;
 	}
 	s->opos = PCAPFMT_GHDR_LEN;
@@ -271,8 +275,8 @@ int
 sctl_src_next(struct sctl_src *s, struct pcapfmt_rec *rec, const char **why)
 {
 	enum pcapfmt_res res;
-	struct cur c;
-	int r;
+	struct cur	 c;
+	int		 r;
 
 	for (;;) {
 		cur_init(&c, s->obuf + s->opos, s->olen - s->opos);
@@ -324,12 +328,12 @@ sctl_src_free(struct sctl_src *s)
 int
 sctl_file_sha256(int fd, uint8_t dig[SHA256_LEN], uint64_t *size)
 {
-	const size_t bufsz = 256 * 1024;
+	const size_t  bufsz = 256 * 1024;
 	struct sha256 h;
-	uint64_t n = 0;
-	uint8_t *buf;
-	ssize_t r;
-	int saved;
+	uint64_t      n = 0;
+	uint8_t	     *buf;
+	ssize_t	      r;
+	int	      saved;
 
 	if ((buf = malloc(bufsz)) == NULL)
 		return -1;

@@ -26,17 +26,17 @@
 
 #include "sdnotify.h"
 
-static int sdn_fd = -1;
-static int sdn_connected;
+static int		  sdn_fd = -1;
+static int		  sdn_connected;
 static struct sockaddr_un sdn_addr;
-static socklen_t sdn_addrlen;
-static uint64_t sdn_wd_usec;
+static socklen_t	  sdn_addrlen;
+static uint64_t		  sdn_wd_usec;
 
 /* Decimal without sign or garbage; 0 and *out, or -1. */
 static int
 sdn_parse_u64(const char *s, uint64_t *out)
 {
-	char *end;
+	char		  *end;
 	unsigned long long v;
 
 	if (s == NULL || *s < '0' || *s > '9')
@@ -53,13 +53,13 @@ int
 sdn_init(void)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
-	uint64_t v, pid;
-	size_t len;
+	uint64_t    v, pid;
+	size_t	    len;
 
 	if (sdn_parse_u64(getenv("WATCHDOG_USEC"), &v) == 0 && v > 0) {
 		if (getenv("WATCHDOG_PID") == NULL ||
 		    (sdn_parse_u64(getenv("WATCHDOG_PID"), &pid) == 0 &&
-		    pid == (uint64_t)getpid()))
+			pid == (uint64_t)getpid()))
 			sdn_wd_usec = v;
 	}
 	if (path == NULL)
@@ -78,8 +78,8 @@ sdn_init(void)
 	sdn_addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
 	if ((sdn_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
 		return -1;
-	sdn_connected = connect(sdn_fd, (struct sockaddr *)&sdn_addr,
-	    sdn_addrlen) == 0;
+	sdn_connected =
+	    connect(sdn_fd, (struct sockaddr *)&sdn_addr, sdn_addrlen) == 0;
 	return 0;
 }
 
@@ -103,7 +103,7 @@ sdn_send(const char *state)
 			return -1;
 	}
 	if (sendto(sdn_fd, state, len, MSG_NOSIGNAL,
-	    (struct sockaddr *)&sdn_addr, sdn_addrlen) < 0)
+		(struct sockaddr *)&sdn_addr, sdn_addrlen) < 0)
 		return -1;
 	return 0;
 }
@@ -111,7 +111,7 @@ sdn_send(const char *state)
 int
 sdn_sendf(const char *fmt, ...)
 {
-	char buf[512];
+	char	buf[512];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -128,7 +128,7 @@ sdn_reloading(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return sdn_sendf("RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)ts.tv_sec * 1000000ull +
-	    (unsigned long long)ts.tv_nsec / 1000ull);
+		(unsigned long long)ts.tv_nsec / 1000ull);
 }
 
 uint64_t

@@ -14,16 +14,15 @@
  * the socket (so that a later privilege drop cannot lose it).  0, also when
  * absent; -1 when NOTIFY_SOCKET is set but unusable (nothing will be sent).
  */
-int		sdn_init(void);
+int sdn_init(void);
 /* 1 when notifications go somewhere. */
-int		sdn_enabled(void);
+int sdn_enabled(void);
 /* Send one state string; -1 on a send error (nothing else happens). */
-int		sdn_send(const char *state);
-int		sdn_sendf(const char *fmt, ...)
-		    __attribute__((format(printf, 1, 2)));
+int sdn_send(const char *state);
+int sdn_sendf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "RELOADING=1" with MONOTONIC_USEC (systemd >= 253 wants it; 252 ignores). */
-int		sdn_reloading(void);
+int sdn_reloading(void);
 /* Watchdog interval in microseconds, 0 when not asked for (or not us). */
-uint64_t	sdn_watchdog_usec(void);
+uint64_t sdn_watchdog_usec(void);
 
 #endif /* SENSORD_SDNOTIFY_H */

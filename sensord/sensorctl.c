@@ -24,37 +24,46 @@
 #include "sensorctl.h"
 #include "util.h"
 
-#define DEFAULT_SOCKET	"/run/sensord/control.sock"
+#define DEFAULT_SOCKET "/run/sensord/control.sock"
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: sensorctl [-j] [-s SOCKET] [-D STATEDIR] COMMAND [ARGS]\n"
-"\n"
-"commands (ask the running daemon):\n"
-"  status                       uptime, interfaces, rates, drops, tables, disk\n"
-"  hosts [HOST]                 per-host metrics against thresholds, state\n"
-"  escalate HOST [--for DUR] [--reason TEXT]\n"
-"                               capture HOST now (policy and caps apply)\n"
-"  release HOST                 end HOST's escalation\n"
-"  reload                       reload the policy; prints errors if rejected\n"
-"  metrics                      counters in Prometheus text format\n"
-"commands (read the state directory; no daemon needed):\n"
-"  captures [HOST] [--since T] [--until T]\n"
-"                               capture files with their sidecar metadata\n"
-"  extract HOST [--since T] [--until T] [--filter BPF] -o OUT.pcap\n"
-"                               verified, merged, cut pcap for Wireshark\n"
-"  flows [--host H] [--port P] [--since T] [--until T] [--limit N]\n"
-"                               conversations from the flow log\n"
-"\n"
-"  -j, --json        one JSON object per line\n"
-"  -s, --socket P    control socket (default " DEFAULT_SOCKET ")\n"
-"  -D, --state-dir D state directory (default /var/lib/sensord)\n"
-"  -h, --help / -V, --version\n"
-"times: epoch seconds or RFC 3339 (2026-11-29T18:00:00Z)\n"
-"exit status: 0 ok, 1 usage, 2 cannot reach daemon or read state,\n"
-"3 request refused, 4 integrity check failed\n");
+	    "usage: sensorctl [-j] [-s SOCKET] [-D STATEDIR] COMMAND [ARGS]\n"
+	    "\n"
+	    "commands (ask the running daemon):\n"
+	    "  status                       uptime, interfaces, rates, drops, "
+	    "tables, disk\n"
+	    "  hosts [HOST]                 per-host metrics against "
+	    "thresholds, state\n"
+	    "  escalate HOST [--for DUR] [--reason TEXT]\n"
+	    "                               capture HOST now (policy and caps "
+	    "apply)\n"
+	    "  release HOST                 end HOST's escalation\n"
+	    "  reload                       reload the policy; prints errors "
+	    "if rejected\n"
+	    "  metrics                      counters in Prometheus text "
+	    "format\n"
+	    "commands (read the state directory; no daemon needed):\n"
+	    "  captures [HOST] [--since T] [--until T]\n"
+	    "                               capture files with their sidecar "
+	    "metadata\n"
+	    "  extract HOST [--since T] [--until T] [--filter BPF] -o "
+	    "OUT.pcap\n"
+	    "                               verified, merged, cut pcap for "
+	    "Wireshark\n"
+	    "  flows [--host H] [--port P] [--since T] [--until T] [--limit "
+	    "N]\n"
+	    "                               conversations from the flow log\n"
+	    "\n"
+	    "  -j, --json        one JSON object per line\n"
+	    "  -s, --socket P    control socket (default " DEFAULT_SOCKET ")\n"
+	    "  -D, --state-dir D state directory (default /var/lib/sensord)\n"
+	    "  -h, --help / -V, --version\n"
+	    "times: epoch seconds or RFC 3339 (2026-11-29T18:00:00Z)\n"
+	    "exit status: 0 ok, 1 usage, 2 cannot reach daemon or read state,\n"
+	    "3 request refused, 4 integrity check failed\n");
 }
 
 /* --- printing records ------------------------------------------------- */
@@ -102,11 +111,12 @@ print_record(const struct ctlp_msg *m, int json)
 	}
 	/* A policy problem reads as the compiler-style file:line: message. */
 	{
-		char file[256], err[512];
+		char	 file[256], err[512];
 		uint64_t line;
 
-		if (m->n == 3 && ctlp_get_str(m, "file", file, sizeof(file)) ==
-		    0 && ctlp_get_u64(m, "line", &line) == 0 &&
+		if (m->n == 3 &&
+		    ctlp_get_str(m, "file", file, sizeof(file)) == 0 &&
+		    ctlp_get_u64(m, "line", &line) == 0 &&
 		    ctlp_get_str(m, "error", err, sizeof(err)) == 0) {
 			if (line > 0)
 				fprintf(stderr, "%s:%llu: %s\n", file,
@@ -132,7 +142,8 @@ print_record(const struct ctlp_msg *m, int json)
 static void
 print_metric(const struct ctlp_msg *m, char *last, size_t lastsz)
 {
-	char name[128] = "", type[16] = "gauge", help[256] = "", labels[256] = "";
+	char name[128] = "", type[16] = "gauge", help[256] = "",
+	     labels[256] = "";
 	uint64_t v = 0;
 
 	ctlp_get_str(m, "metric", name, sizeof(name));
@@ -156,7 +167,7 @@ static int
 ctl_connect(const char *path)
 {
 	struct sockaddr_un sun;
-	int fd;
+	int		   fd;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -183,13 +194,13 @@ ctl_connect(const char *path)
 static int
 ctl_call(const char *sock, struct ctlp_out *req, int json, int metrics)
 {
-	static uint8_t buf[CTLP_MAX_MSG];
+	static uint8_t	       buf[CTLP_MAX_MSG];
 	static struct ctlp_msg m;
-	char last[128] = "", err[512];
-	const char *why;
-	uint64_t status = 0;
-	ssize_t n;
-	int fd, records = 0;
+	char		       last[128] = "", err[512];
+	const char	      *why;
+	uint64_t	       status = 0;
+	ssize_t		       n;
+	int		       fd, records = 0;
 
 	if (ctlp_end(req) != 0) {
 		fprintf(stderr, "sensorctl: request too large\n");
@@ -204,12 +215,13 @@ ctl_call(const char *sock, struct ctlp_out *req, int json, int metrics)
 	}
 	/* Bounded: the daemon ends every reply; a lost END times out. */
 	for (;;) {
-		struct timeval tv = { 30, 0 };
+		struct timeval tv = {30, 0};
 
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		n = recv(fd, buf, sizeof(buf), 0);
 		if (n <= 0) {
-			fprintf(stderr, "sensorctl: connection closed by "
+			fprintf(stderr,
+			    "sensorctl: connection closed by "
 			    "sensord before the reply ended%s%s\n",
 			    n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
 			close(fd);
@@ -249,34 +261,28 @@ ctl_call(const char *sock, struct ctlp_out *req, int json, int metrics)
 
 /* --- main ---------------------------------------------------------------- */
 
-static const struct option top_opts[] = {
-	{ "json",	no_argument,		NULL, 'j' },
-	{ "socket",	required_argument,	NULL, 's' },
-	{ "state-dir",	required_argument,	NULL, 'D' },
-	{ "help",	no_argument,		NULL, 'h' },
-	{ "version",	no_argument,		NULL, 'V' },
-	{ NULL,		0,			NULL, 0 }
-};
+static const struct option top_opts[] = {{"json", no_argument, NULL, 'j'},
+    {"socket", required_argument, NULL, 's'},
+    {"state-dir", required_argument, NULL, 'D'},
+    {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0}};
 
-static const struct option cmd_opts[] = {
-	{ "for",	required_argument,	NULL, 'f' },
-	{ "reason",	required_argument,	NULL, 'R' },
-	{ "since",	required_argument,	NULL, 'S' },
-	{ "until",	required_argument,	NULL, 'U' },
-	{ "filter",	required_argument,	NULL, 'F' },
-	{ "host",	required_argument,	NULL, 'H' },
-	{ "port",	required_argument,	NULL, 'P' },
-	{ "limit",	required_argument,	NULL, 'L' },
-	{ "output",	required_argument,	NULL, 'o' },
-	{ NULL,		0,			NULL, 0 }
-};
+static const struct option cmd_opts[] = {{"for", required_argument, NULL, 'f'},
+    {"reason", required_argument, NULL, 'R'},
+    {"since", required_argument, NULL, 'S'},
+    {"until", required_argument, NULL, 'U'},
+    {"filter", required_argument, NULL, 'F'},
+    {"host", required_argument, NULL, 'H'},
+    {"port", required_argument, NULL, 'P'},
+    {"limit", required_argument, NULL, 'L'},
+    {"output", required_argument, NULL, 'o'}, {NULL, 0, NULL, 0}};
 
 static int
 parse_duration_s(const char *s, uint64_t *out)
 {
-	char *end;
+	char		  *end;
 	unsigned long long v;
-	uint64_t mul;
+	uint64_t	   mul;
 
 	errno = 0;
 	v = strtoull(s, &end, 10);
@@ -302,15 +308,15 @@ int
 main(int argc, char **argv)
 {
 	struct sctl_args a;
-	struct ctlp_out req;
-	const char *sock = DEFAULT_SOCKET, *cmd;
-	uint64_t v;
-	int ch, json = 0;
+	struct ctlp_out	 req;
+	const char	*sock = DEFAULT_SOCKET, *cmd;
+	uint64_t	 v;
+	int		 ch, json = 0;
 
 	memset(&a, 0, sizeof(a));
 	a.state_dir = "/var/lib/sensord";
-	while ((ch = getopt_long(argc, argv, "+js:D:hV", top_opts, NULL)) !=
-	    -1) {
+	while (
+	    (ch = getopt_long(argc, argv, "+js:D:hV", top_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			json = 1;
@@ -341,14 +347,16 @@ main(int argc, char **argv)
 	/* Command options may come before or after the positional argument. */
 	argc -= optind;
 	argv += optind;
-	optind = 0;		/* 0: glibc re-initialises (the + above) */
+	optind = 0; /* 0: glibc re-initialises (the + above) */
 	while ((ch = getopt_long(argc, argv, "o:", cmd_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			if (parse_duration_s(optarg, &a.for_s) != 0) {
-				fprintf(stderr, "sensorctl: --for: expected a "
+				fprintf(stderr,
+				    "sensorctl: --for: expected a "
 				    "duration such as 30s, 10m, 2h, 1d, got "
-				    "'%s'\n", optarg);
+				    "'%s'\n",
+				    optarg);
 				return 1;
 			}
 			break;
@@ -358,7 +366,8 @@ main(int argc, char **argv)
 		case 'S':
 		case 'U':
 			if (time_parse(optarg, &v) != 0) {
-				fprintf(stderr, "sensorctl: --%s: expected epoch "
+				fprintf(stderr,
+				    "sensorctl: --%s: expected epoch "
 				    "seconds or RFC 3339, got '%s'\n",
 				    ch == 'S' ? "since" : "until", optarg);
 				return 1;
@@ -375,12 +384,14 @@ main(int argc, char **argv)
 			a.host = optarg;
 			break;
 		case 'P': {
-			char *end;
+			char	     *end;
 			unsigned long p = strtoul(optarg, &end, 10);
 
 			if (*optarg == '\0' || *end != '\0' || p > 65535) {
-				fprintf(stderr, "sensorctl: --port: expected "
-				    "0..65535, got '%s'\n", optarg);
+				fprintf(stderr,
+				    "sensorctl: --port: expected "
+				    "0..65535, got '%s'\n",
+				    optarg);
 				return 1;
 			}
 			a.port = (int)p;
@@ -394,8 +405,10 @@ main(int argc, char **argv)
 			a.limit = strtoull(optarg, &end, 10);
 			if (*optarg < '0' || *optarg > '9' || *end != '\0' ||
 			    errno != 0) {
-				fprintf(stderr, "sensorctl: --limit: expected a "
-				    "number of records, got '%s'\n", optarg);
+				fprintf(stderr,
+				    "sensorctl: --limit: expected a "
+				    "number of records, got '%s'\n",
+				    optarg);
 				return 1;
 			}
 			break;
@@ -428,11 +441,13 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "escalate") == 0 || strcmp(cmd, "release") == 0) {
 		uint8_t addr[16];
-		int esc = cmd[0] == 'e';
+		int	esc = cmd[0] == 'e';
 
 		if (a.arg == NULL || addr_parse(a.arg, addr) != 0) {
-			fprintf(stderr, "sensorctl: %s: expected a host "
-			    "address, got '%s'\n", cmd, a.arg ? a.arg : "");
+			fprintf(stderr,
+			    "sensorctl: %s: expected a host "
+			    "address, got '%s'\n",
+			    cmd, a.arg ? a.arg : "");
 			return 1;
 		}
 		ctlp_begin(&req, esc ? CTLP_REQ_ESCALATE : CTLP_REQ_RELEASE);

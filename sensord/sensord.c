@@ -24,8 +24,8 @@
 #include "sdnotify.h"
 #include "sensord.h"
 
-#define DEFAULT_STATE_DIR	"/var/lib/sensord"
-#define DEFAULT_POLICY_DIR	"/etc/sensord/policy"
+#define DEFAULT_STATE_DIR "/var/lib/sensord"
+#define DEFAULT_POLICY_DIR "/etc/sensord/policy"
 
 enum {
 	OPT_SUMMARY = 256,
@@ -37,63 +37,74 @@ enum {
 };
 
 static const struct option longopts[] = {
-	{ "interface",	required_argument,	NULL, 'i' },
-	{ "read",	required_argument,	NULL, 'r' },
-	{ "state-dir",	required_argument,	NULL, 'D' },
-	{ "policy",	required_argument,	NULL, 'p' },
-	{ "check",	no_argument,		NULL, 'n' },
-	{ "verbose",	no_argument,		NULL, 'v' },
-	{ "summary",	required_argument,	NULL, OPT_SUMMARY },
-	{ "sample",	required_argument,	NULL, OPT_SAMPLE },
-	{ "export",	required_argument,	NULL, OPT_EXPORT },
-	{ "home-net",	required_argument,	NULL, OPT_HOME_NET },
-	{ "user",	required_argument,	NULL, OPT_USER },
-	{ "control",	required_argument,	NULL, OPT_CONTROL },
-	{ "help",	no_argument,		NULL, 'h' },
-	{ "version",	no_argument,		NULL, 'V' },
-	{ NULL,		0,			NULL, 0 }
-};
+    {"interface", required_argument, NULL, 'i'},
+    {"read", required_argument, NULL, 'r'},
+    {"state-dir", required_argument, NULL, 'D'},
+    {"policy", required_argument, NULL, 'p'}, {"check", no_argument, NULL, 'n'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"summary", required_argument, NULL, OPT_SUMMARY},
+    {"sample", required_argument, NULL, OPT_SAMPLE},
+    {"export", required_argument, NULL, OPT_EXPORT},
+    {"home-net", required_argument, NULL, OPT_HOME_NET},
+    {"user", required_argument, NULL, OPT_USER},
+    {"control", required_argument, NULL, OPT_CONTROL},
+    {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0}};
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: sensord [-i IFACE]... [-r FILE]... [-D STATEDIR] [-p POLICYDIR]\n"
-"               [-n] [-v] [options]\n"
-"\n"
-"  -i, --interface IFACE   capture live on IFACE (repeatable)\n"
-"  -r, --read FILE         replay a pcap/pcapng file, packet time as the\n"
-"                          clock (repeatable; files are read in order)\n"
-"  -D, --state-dir DIR     flow log, events, captures, baselines\n"
-"                          (default: the policy's state_dir, "
-DEFAULT_STATE_DIR ")\n"
-"  -p, --policy DIR        policy directory (default " DEFAULT_POLICY_DIR ")\n"
-"  -n, --check             check the policy and exit; with -v print it\n"
-"  -v, --verbose           more detail (debug log lines)\n"
-"      --export KIND@HOST:PORT\n"
-"                          export flows: KIND is netflow5, netflow9 or ipfix;\n"
-"                          HOST an IPv4 address or [IPv6] (repeatable)\n"
-"      --control PATH      control socket (default: the policy's\n"
-"                          control_socket, /run/sensord/control.sock)\n"
-"      --home-net CIDR     a home network (repeatable); replaces the\n"
-"                          policy's home_nets\n"
-"      --sample N          meter 1 packet in N, counts scaled by N\n"
-"      --user NAME         live, started as root: once the captures are\n"
-"                          open, own the state directory and run as NAME\n"
-"                          with CAP_NET_RAW only\n"
-"      --summary FORMAT    after a replay print a summary: text (default)\n"
-"                          or json\n"
-"  -h, --help              this text\n"
-"  -V, --version           print the version\n"
-"\n"
-"exit status: 0 ok; 1 usage or policy error; 2 an input file or interface\n"
-"failed (what was read is still metered); 3 runtime failure\n");
+	    "usage: sensord [-i IFACE]... [-r FILE]... [-D STATEDIR] [-p "
+	    "POLICYDIR]\n"
+	    "               [-n] [-v] [options]\n"
+	    "\n"
+	    "  -i, --interface IFACE   capture live on IFACE (repeatable)\n"
+	    "  -r, --read FILE         replay a pcap/pcapng file, packet time "
+	    "as the\n"
+	    "                          clock (repeatable; files are read in "
+	    "order)\n"
+	    "  -D, --state-dir DIR     flow log, events, captures, baselines\n"
+	    "                          (default: the policy's "
+	    "state_dir, " DEFAULT_STATE_DIR ")\n"
+	    "  -p, --policy DIR        policy directory "
+	    "(default " DEFAULT_POLICY_DIR ")\n"
+	    "  -n, --check             check the policy and exit; with -v "
+	    "print it\n"
+	    "  -v, --verbose           more detail (debug log lines)\n"
+	    "      --export KIND@HOST:PORT\n"
+	    "                          export flows: KIND is netflow5, "
+	    "netflow9 or ipfix;\n"
+	    "                          HOST an IPv4 address or [IPv6] "
+	    "(repeatable)\n"
+	    "      --control PATH      control socket (default: the policy's\n"
+	    "                          control_socket, "
+	    "/run/sensord/control.sock)\n"
+	    "      --home-net CIDR     a home network (repeatable); replaces "
+	    "the\n"
+	    "                          policy's home_nets\n"
+	    "      --sample N          meter 1 packet in N, counts scaled by "
+	    "N\n"
+	    "      --user NAME         live, started as root: once the "
+	    "captures are\n"
+	    "                          open, own the state directory and run "
+	    "as NAME\n"
+	    "                          with CAP_NET_RAW only\n"
+	    "      --summary FORMAT    after a replay print a summary: text "
+	    "(default)\n"
+	    "                          or json\n"
+	    "  -h, --help              this text\n"
+	    "  -V, --version           print the version\n"
+	    "\n"
+	    "exit status: 0 ok; 1 usage or policy error; 2 an input file or "
+	    "interface\n"
+	    "failed (what was read is still metered); 3 runtime failure\n");
 }
 
 static int
 parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 {
-	char *end;
+	char	     *end;
 	unsigned long v;
 
 	if (*s < '0' || *s > '9')
@@ -113,8 +124,8 @@ parse_args(int argc, char **argv, struct sd_options *o)
 
 	o->policy_dir = DEFAULT_POLICY_DIR;
 	o->sample_n = 1;
-	while ((ch = getopt_long(argc, argv, "i:r:D:p:nvhV", longopts,
-	    NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "i:r:D:p:nvhV", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'i':
 			if (o->n_ifaces == SD_MAX_INPUTS)
@@ -146,7 +157,8 @@ parse_args(int argc, char **argv, struct sd_options *o)
 				o->summary_json = 1;
 			else if (strcmp(optarg, "text") != 0)
 				fatalx("--summary: expected text or json, "
-				    "got '%s'", optarg);
+				       "got '%s'",
+				    optarg);
 			break;
 		case OPT_SAMPLE:
 			if (parse_u32(optarg, 1, 65535, &o->sample_n) != 0)
@@ -166,8 +178,9 @@ parse_args(int argc, char **argv, struct sd_options *o)
 				    SD_MAX_HOME);
 			if (cidr_parse(optarg, &o->home[o->n_home]) != 0)
 				fatalx("--home-net: '%s' is not an address "
-				    "prefix such as 10.0.0.0/8 or fd00::/8 "
-				    "(host bits must be zero)", optarg);
+				       "prefix such as 10.0.0.0/8 or fd00::/8 "
+				       "(host bits must be zero)",
+				    optarg);
 			o->n_home++;
 			break;
 		case OPT_USER:
@@ -198,7 +211,7 @@ parse_args(int argc, char **argv, struct sd_options *o)
 static void
 make_dir(const char *path)
 {
-	char buf[4096];
+	char   buf[4096];
 	size_t i, n = strlen(path);
 
 	if (n == 0 || n >= sizeof(buf))
@@ -226,7 +239,7 @@ load_policy(const struct sd_options *o, struct perrs *errs)
 
 	if (!o->policy_dir_given && stat(o->policy_dir, &st) != 0 &&
 	    errno == ENOENT) {
-		struct pol_src empty = { "built-in defaults", "", 0 };
+		struct pol_src empty = {"built-in defaults", "", 0};
 
 		log_debug("%s: not found; using the built-in default policy",
 		    o->policy_dir);
@@ -255,7 +268,7 @@ log_perrs(const struct perrs *errs)
 static int
 check_policy(const struct sd_options *o)
 {
-	struct perrs errs = { 0 };
+	struct perrs   errs = {0};
 	struct policy *pol = load_policy(o, &errs);
 
 	if (pol == NULL) {
@@ -292,26 +305,26 @@ ft_config_from_policy(const struct pol_global *g, struct ft_config *fc)
 }
 
 static const enum xp_kind xp_kind_of[] = {
-	[POL_XP_NETFLOW5] = XP_NETFLOW5,
-	[POL_XP_NETFLOW9] = XP_NETFLOW9,
-	[POL_XP_IPFIX] = XP_IPFIX,
+    [POL_XP_NETFLOW5] = XP_NETFLOW5,
+    [POL_XP_NETFLOW9] = XP_NETFLOW9,
+    [POL_XP_IPFIX] = XP_IPFIX,
 };
 
 static void
 setup_exporters(struct sensord *sd)
 {
 	const struct pol_export *pe = &sd->g->export;
-	char err[256];
-	size_t i, n = 0;
+	char			 err[256];
+	size_t			 i, n = 0;
 
 	/* --export on the command line replaces the policy's targets. */
 	if (sd->opt.n_exports != 0) {
 		for (i = 0; i < sd->opt.n_exports; i++) {
 			xp_config_defaults(&sd->xpcfg[n]);
 			if (xp_parse_target(sd->opt.exports[i], &sd->xpcfg[n],
-			    err, sizeof(err)) != 0)
-				fatalx("--export %s: %s", sd->opt.exports[i],
-				    err);
+				err, sizeof(err)) != 0)
+				fatalx(
+				    "--export %s: %s", sd->opt.exports[i], err);
 			n++;
 		}
 	} else {
@@ -343,8 +356,8 @@ static void
 setup_flowlog(struct sensord *sd)
 {
 	struct flowlog_config fc;
-	char dir[4096];
-	size_t i;
+	char		      dir[4096];
+	size_t		      i;
 
 	snprintf(dir, sizeof(dir), "%s/flows", sd->opt.state_dir);
 	flowlog_config_defaults(&fc);
@@ -363,8 +376,8 @@ setup_flowlog(struct sensord *sd)
 	for (i = 0; i < sd->opt.n_inputs; i++) {
 		const char *b = strrchr(sd->opt.inputs[i], '/');
 
-		flowlog_set_iface(sd->fl, (unsigned)i,
-		    b != NULL ? b + 1 : sd->opt.inputs[i]);
+		flowlog_set_iface(
+		    sd->fl, (unsigned)i, b != NULL ? b + 1 : sd->opt.inputs[i]);
 	}
 	for (i = 0; i < sd->opt.n_ifaces; i++)
 		flowlog_set_iface(sd->fl, (unsigned)i, sd->opt.ifaces[i]);
@@ -400,26 +413,25 @@ home_source(const struct sensord *sd, const struct pol_global *g, size_t *n)
  * state.  0, or -1 with err (the caller keeps the old snapshot).
  */
 static int
-apply_policy(struct sensord *sd, struct policy *pol, char *err,
-    size_t errlen)
+apply_policy(struct sensord *sd, struct policy *pol, char *err, size_t errlen)
 {
 	const struct cidr *home;
-	struct polmap *pm;
-	size_t n_home;
+	struct polmap	  *pm;
+	size_t		   n_home;
 
 	home = home_source(sd, pol_global(pol), &n_home);
 	if ((pm = polmap_new(pol, sd->seed64, home, n_home, err, errlen)) ==
 	    NULL)
 		return -1;
 	if (host_reconfig(sd->ht, &pm->table, polmap_bl_for, pm, sd->now_us,
-	    sd_host_event, sd, err, errlen) != 0) {
+		sd_host_event, sd, err, errlen) != 0) {
 		polmap_free(pm);
 		return -1;
 	}
 	if (pm->n_dropped != 0)
 		log_warnx("policy: %u threshold(s) on windows beyond the "
-		    "table's %u rolling windows are ignored", pm->n_dropped,
-		    BL_MAX_WINDOWS);
+			  "table's %u rolling windows are ignored",
+		    pm->n_dropped, BL_MAX_WINDOWS);
 	polmap_free(sd->pm);
 	sd->pm = pm;
 	return 0;
@@ -428,17 +440,17 @@ apply_policy(struct sensord *sd, struct policy *pol, char *err,
 static void
 setup_detection(struct sensord *sd)
 {
-	char err[512], path[4096], moved[4200];
+	char		   err[512], path[4096], moved[4200];
 	const struct cidr *home;
-	size_t n_home;
+	size_t		   n_home;
 
 	home = home_source(sd, sd->g, &n_home);
-	if ((sd->pm = polmap_new(sd->pol, sd->seed64, home, n_home, err,
-	    sizeof(err))) == NULL)
+	if ((sd->pm = polmap_new(
+		 sd->pol, sd->seed64, home, n_home, err, sizeof(err))) == NULL)
 		fatalx("policy: %s", err);
 	if (sd->pm->n_dropped != 0)
 		log_warnx("policy: %u threshold(s) on windows not in "
-		    "default.conf's [detect] windows are ignored",
+			  "default.conf's [detect] windows are ignored",
 		    sd->pm->n_dropped);
 	if ((sd->ht = host_new(&sd->pm->table, err, sizeof(err))) == NULL)
 		fatalx("host table: %s", err);
@@ -452,9 +464,10 @@ setup_detection(struct sensord *sd)
 		/* Wall time: flow time is still 0 before the first packet. */
 		clock_gettime(CLOCK_REALTIME, &now);
 		if (host_state_quarantine(path, (uint64_t)now.tv_sec * 1000000u,
-		    moved, sizeof(moved)) == 0)
+			moved, sizeof(moved)) == 0)
 			log_warnx("%s; moved aside to %s; learning starts "
-			    "again", err, moved);
+				  "again",
+			    err, moved);
 		else
 			log_warn("%s; could not move it aside", err);
 	} else if (errno != ENOENT)
@@ -463,7 +476,7 @@ setup_detection(struct sensord *sd)
 	if ((sd->ev = events_open(path, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if ((sd->esc = esc_new(sd->g->capture.max_escalated,
-	    sd->g->capture.max_escalated * 4)) == NULL)
+		 sd->g->capture.max_escalated * 4)) == NULL)
 		fatal("escalation table");
 }
 
@@ -475,11 +488,11 @@ setup_detection(struct sensord *sd)
 static void
 setup_control(struct sensord *sd)
 {
-	const char *path = sd->opt.control != NULL ? sd->opt.control :
-	    sd->g->control_socket;
+	const char *path =
+	    sd->opt.control != NULL ? sd->opt.control : sd->g->control_socket;
 	struct group *gr = getgrnam("sensord");
-	char err[512], dir[256];
-	const char *slash;
+	char	      err[512], dir[256];
+	const char   *slash;
 
 	if (path[0] == '\0')
 		return;
@@ -513,8 +526,9 @@ static void
 setup_live(struct sensord *sd)
 {
 	sd->capcfg.snaplen = 262144;
-	sd->capcfg.buffer_bytes = sd->g->pcap_buffer_bytes > INT32_MAX ?
-	    INT32_MAX : (int)sd->g->pcap_buffer_bytes;
+	sd->capcfg.buffer_bytes = sd->g->pcap_buffer_bytes > INT32_MAX
+	    ? INT32_MAX
+	    : (int)sd->g->pcap_buffer_bytes;
 	sd->capcfg.timeout_ms = 100;
 	sd->capcfg.promisc = 1;
 	/* Captures open as root, then the user switch: before any thread. */
@@ -529,21 +543,22 @@ setup_live(struct sensord *sd)
 int
 sd_reload_policy(struct sensord *sd, struct perrs *errs)
 {
-	struct policy *np;
+	struct policy	*np;
 	struct ft_config fc;
-	char err[512];
+	char		 err[512];
 
 	if ((np = load_policy(&sd->opt, errs)) == NULL) {
 		log_perrs(errs);
 		log_warnx("policy %s rejected (%zu error%s); the old policy "
-		    "stays in force", sd->opt.policy_dir, errs->n,
-		    errs->n == 1 ? "" : "s");
+			  "stays in force",
+		    sd->opt.policy_dir, errs->n, errs->n == 1 ? "" : "s");
 		return -1;
 	}
 	if (apply_policy(sd, np, err, sizeof(err)) != 0) {
 		perrs_add(errs, sd->opt.policy_dir, 0, err);
 		log_warnx("policy %s rejected: %s; the old policy stays in "
-		    "force", sd->opt.policy_dir, err);
+			  "force",
+		    sd->opt.policy_dir, err);
 		pol_free(np);
 		return -1;
 	}
@@ -567,7 +582,7 @@ sd_policy_applied(struct sensord *sd)
 void
 sd_reload(struct sensord *sd)
 {
-	struct perrs errs = { 0 };
+	struct perrs errs = {0};
 
 	(void)sd_reload_policy(sd, &errs);
 	perrs_free(&errs);
@@ -591,12 +606,12 @@ sd_ifaces_changed(struct sensord *sd)
 int
 main(int argc, char **argv)
 {
-	struct sensord sd;
+	struct sensord	 sd;
 	struct ft_config fc;
-	struct ft_sink sink;
-	struct perrs errs = { 0 };
-	int status;
-	size_t i;
+	struct ft_sink	 sink;
+	struct perrs	 errs = {0};
+	int		 status;
+	size_t		 i;
 
 	memset(&sd, 0, sizeof(sd));
 	log_init("sensord", LOG_TO_STDERR, 0);
@@ -620,7 +635,8 @@ main(int argc, char **argv)
 
 	if ((sd.pol = load_policy(&sd.opt, &errs)) == NULL) {
 		log_perrs(&errs);
-		log_warnx("policy %s rejected; not starting", sd.opt.policy_dir);
+		log_warnx(
+		    "policy %s rejected; not starting", sd.opt.policy_dir);
 		return SD_EXIT_USAGE;
 	}
 	perrs_free(&errs);
@@ -634,7 +650,7 @@ main(int argc, char **argv)
 		sd.opt.user = sd.g->user;
 	/* No -r, no -i: the policy's interfaces; none listed = "any". */
 	if (sd.opt.n_inputs == 0 && sd.opt.n_ifaces == 0) {
-		for (i = 0; i < sd.g->interfaces.n && i < SD_MAX_INPUTS; i++)
+		for (i = 0; i < sd.g->interfaces.n && i < POL_MAX_IFACES; i++)
 			sd.opt.ifaces[sd.opt.n_ifaces++] =
 			    sd.g->interfaces.v[i];
 		if (sd.opt.n_ifaces == 0)
@@ -675,8 +691,9 @@ main(int argc, char **argv)
 		struct timespec now;
 
 		clock_gettime(CLOCK_REALTIME, &now);
-		sd_clock_start(&sd, (uint64_t)now.tv_sec * 1000000u +
-		    (uint64_t)now.tv_nsec / 1000u);
+		sd_clock_start(&sd,
+		    (uint64_t)now.tv_sec * 1000000u +
+			(uint64_t)now.tv_nsec / 1000u);
 		status = sd_live(&sd);
 	} else {
 		status = sd_replay(&sd);

@@ -76,167 +76,163 @@
 
 /* The Makefile defines it; its fuzz build does not. */
 #ifndef SENSORD_VERSION
-#define SENSORD_VERSION	"unknown"
+#define SENSORD_VERSION "unknown"
 #endif
 
-#define SP_QMAX		4		/* members in flight per capture */
-#define SP_FILE_MAX	64		/* a file name, with suffixes */
-#define SP_REL_MAX	(SP_FILE_MAX + 16)	/* "quarantine/" + a name */
-#define SP_META_MAX	1536		/* metadata comment text */
-#define SC_FIXED_MAX	4096		/* sidecar without its member index */
-#define SC_MEMBER_MAX	128		/* one index line: 5 x 20 digits + 16 */
-#define SP_CHUNK_MIN	4096
-#define SP_FILL_INIT	(64u * 1024)
-#define SP_PENDING_MAX	256		/* sidecars kept for a retry */
+#define SP_QMAX 4		      /* members in flight per capture */
+#define SP_FILE_MAX 64		      /* a file name, with suffixes */
+#define SP_REL_MAX (SP_FILE_MAX + 16) /* "quarantine/" + a name */
+#define SP_META_MAX 1536	      /* metadata comment text */
+#define SC_FIXED_MAX 4096	      /* sidecar without its member index */
+#define SC_MEMBER_MAX 128	      /* one index line: 5 x 20 digits + 16 */
+#define SP_CHUNK_MIN 4096
+#define SP_FILL_INIT (64u * 1024)
+#define SP_PENDING_MAX 256 /* sidecars kept for a retry */
 /* Largest raw member we ever write, and what recovery accepts. */
-#define SP_RAW_MAX	(SPOOL_CHUNK_MAX + PCAPFMT_MAX_SNAPLEN + 64)
+#define SP_RAW_MAX (SPOOL_CHUNK_MAX + PCAPFMT_MAX_SNAPLEN + 64)
 
 /* glibc 2.36 lacks it (STYLE.md 14.4). */
 #ifndef TAILQ_FOREACH_SAFE
-#define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
-	for ((var) = TAILQ_FIRST(head);					\
-	    (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1);	\
-	    (var) = (tvar))
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar) \
+	for ((var) = TAILQ_FIRST(head); \
+	     (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1); \
+	     (var) = (tvar))
 #endif
 
-#define CTR_ADD(x, n)	atomic_fetch_add_explicit(&(x), (n), \
-			    memory_order_relaxed)
-#define CTR_SUB(x, n)	atomic_fetch_sub_explicit(&(x), (n), \
-			    memory_order_relaxed)
-#define CTR_SET(x, v)	atomic_store_explicit(&(x), (v), memory_order_relaxed)
-#define CTR_GET(x)	atomic_load_explicit(&(x), memory_order_relaxed)
+#define CTR_ADD(x, n) atomic_fetch_add_explicit(&(x), (n), memory_order_relaxed)
+#define CTR_SUB(x, n) atomic_fetch_sub_explicit(&(x), (n), memory_order_relaxed)
+#define CTR_SET(x, v) atomic_store_explicit(&(x), (v), memory_order_relaxed)
+#define CTR_GET(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
 /* A closed file in the catalogue. */
 struct sp_file {
-	TAILQ_ENTRY(sp_file) entry;	/* in its host's list, by id */
-	uint64_t	 id;
-	uint64_t	 bytes;		/* file + sidecar (+ pending sidecar) */
-	char		 name[SP_REL_MAX];	/* relative to the host dir;
+	TAILQ_ENTRY(sp_file) entry; /* in its host's list, by id */
+	uint64_t id;
+	uint64_t bytes;		   /* file + sidecar (+ pending sidecar) */
+	char	 name[SP_REL_MAX]; /* relative to the host dir;
 						 * quarantine/... for those */
-	char		*pending_json;	/* sidecar to retry, or NULL */
-	size_t		 pending_len;
+	char	*pending_json;	   /* sidecar to retry, or NULL */
+	size_t	 pending_len;
 };
 TAILQ_HEAD(sp_filelist, sp_file);
 
 /* A host directory. */
 struct sp_host {
-	uint8_t		 addr[16];
-	char		 dir[ADDR_STRLEN];
-	struct sp_filelist files;	/* oldest (lowest id) first */
-	uint64_t	 bytes;		/* closed files of this host */
-	uint8_t		 last_sha[SHA256_LEN];	/* chain: newest file */
-	char		 last_name[SP_FILE_MAX];
-	int		 has_last;
-	int		 is_chain_loaded;
-	struct sp_cap	*cap;		/* open capture, or NULL */
+	uint8_t		   addr[16];
+	char		   dir[ADDR_STRLEN];
+	struct sp_filelist files;		 /* oldest (lowest id) first */
+	uint64_t	   bytes;		 /* closed files of this host */
+	uint8_t		   last_sha[SHA256_LEN]; /* chain: newest file */
+	char		   last_name[SP_FILE_MAX];
+	int		   has_last;
+	int		   is_chain_loaded;
+	struct sp_cap	  *cap; /* open capture, or NULL */
 };
 
 struct sp_idx {
-	uint64_t	off, len, first_ns, last_ns, pkts;
+	uint64_t off, len, first_ns, last_ns, pkts;
 };
 
 /* A chunk: raw pcap bytes, then (once sealed) its compressed member. */
 struct sp_member {
-	uint8_t		*raw;
-	size_t		 raw_len, raw_cap;
-	uint8_t		*gz;
-	struct zout_job	 job;
-	uint64_t	 first_ns, last_ns, t0_ns;
-	uint64_t	 pkts;
+	uint8_t	       *raw;
+	size_t		raw_len, raw_cap;
+	uint8_t	       *gz;
+	struct zout_job job;
+	uint64_t	first_ns, last_ns, t0_ns;
+	uint64_t	pkts;
 };
 
 /* What a file's metadata member says. */
 struct sp_meta {
-	uint64_t	 file_id;
+	uint64_t	     file_id;
 	struct spool_trigger trig;
-	int		 has_trig;
-	uint8_t		 prev_sha[SHA256_LEN];
-	char		 prev_file[SP_FILE_MAX];
-	int		 has_prev;
-	uint32_t	 linktype, snaplen;
-	int		 is_nsec;
+	int		     has_trig;
+	uint8_t		     prev_sha[SHA256_LEN];
+	char		     prev_file[SP_FILE_MAX];
+	int		     has_prev;
+	uint32_t	     linktype, snaplen;
+	int		     is_nsec;
 };
 
 /* An open capture (one slot). */
 struct sp_cap {
 	TAILQ_ENTRY(sp_cap) entry;
-	struct sp_host	*h;
-	uint32_t	 slot;
-	struct spool_limits lim;
+	struct sp_host	    *h;
+	uint32_t	     slot;
+	struct spool_limits  lim;
 	struct spool_trigger trig;
 	/* The current file; fd < 0 when none is open. */
-	int		 fd;
-	int		 hdfd;		/* host directory */
-	uint64_t	 id;
-	char		 name[SP_FILE_MAX];	/* final name, no .part */
-	struct sp_meta	 meta;
-	uint64_t	 rot_deadline;
-	uint64_t	 disk;		/* bytes written to the .part */
-	uint64_t	 pkts, raw;	/* written to the .part */
-	uint64_t	 first_ns, last_ns;
-	struct sha256	 sha;
-	struct sp_idx	*idx;
-	size_t		 n_idx, cap_idx;
-	int		 is_dirty;	/* written since the last fdatasync */
-	uint64_t	 last_sync_ns;
-	int		 needs_ghdr;	/* next chunk starts the pcap stream */
+	int	       fd;
+	int	       hdfd; /* host directory */
+	uint64_t       id;
+	char	       name[SP_FILE_MAX]; /* final name, no .part */
+	struct sp_meta meta;
+	uint64_t       rot_deadline;
+	uint64_t       disk;	  /* bytes written to the .part */
+	uint64_t       pkts, raw; /* written to the .part */
+	uint64_t       first_ns, last_ns;
+	struct sha256  sha;
+	struct sp_idx *idx;
+	size_t	       n_idx, cap_idx;
+	int	       is_dirty; /* written since the last fdatasync */
+	uint64_t       last_sync_ns;
+	int	       needs_ghdr; /* next chunk starts the pcap stream */
 	/* Members: the one being filled, then sealed ones in file order. */
 	struct sp_member *fill;
 	struct sp_member *q[SP_QMAX];
-	size_t		 q_head, q_n;
-	uint64_t	 reserved;	/* worst-case bytes (see top) */
+	size_t		  q_head, q_n;
+	uint64_t	  reserved; /* worst-case bytes (see top) */
 	/* Suspension. */
-	int		 is_suspended;
-	enum spool_why	 why;
-	int		 is_write_failed;	/* a member waits for a retry */
-	int		 may_probe;	/* try one real write (write errors) */
-	uint64_t	 drop_at_suspend;
-	char		 meta_text[SP_META_MAX];
-	size_t		 meta_len;
+	int	       is_suspended;
+	enum spool_why why;
+	int	       is_write_failed; /* a member waits for a retry */
+	int	       may_probe;	/* try one real write (write errors) */
+	uint64_t       drop_at_suspend;
+	char	       meta_text[SP_META_MAX];
+	size_t	       meta_len;
 };
 TAILQ_HEAD(sp_caplist, sp_cap);
 
 struct sp_ctr {
 	_Atomic uint64_t pkts_written, bytes_raw, drop_suspended, drop_toobig,
-			 drop_badts, drop_write, files_closed;
-	_Atomic int	 is_open, is_suspended, why;
+	    drop_badts, drop_write, files_closed;
+	_Atomic int is_open, is_suspended, why;
 };
 
 struct spool {
-	struct spool_config cfg;
-	int		 capdfd;	/* STATEDIR/captures */
-	struct sp_host	**hosts;
-	size_t		 n_hosts, cap_hosts;
-	struct sp_cap	**slots;
-	struct sp_caplist open;
-	struct sp_ctr	*ctr;
-	struct zout	*z;
+	struct spool_config		cfg;
+	int				capdfd; /* STATEDIR/captures */
+	struct sp_host		      **hosts;
+	size_t				n_hosts, cap_hosts;
+	struct sp_cap		      **slots;
+	struct sp_caplist		open;
+	struct sp_ctr		       *ctr;
+	struct zout		       *z;
 	struct libdeflate_decompressor *dec;
-	uint64_t	 next_id;
-	uint64_t	 closed_bytes;	/* catalogue total */
-	uint64_t	 open_reserved;	/* sum of the captures' reserved */
-	uint64_t	 open_disk;	/* sum of the captures' disk */
+	uint64_t			next_id;
+	uint64_t			closed_bytes; /* catalogue total */
+	uint64_t open_reserved; /* sum of the captures' reserved */
+	uint64_t open_disk;	/* sum of the captures' disk */
 	/* Free-space estimate: statfs, minus written, plus freed since. */
-	uint64_t	 avail;
-	uint64_t	 written_since;
-	uint64_t	 freed_since;
-	int		 is_avail_stale;
-	size_t		 n_pending;
+	uint64_t avail;
+	uint64_t written_since;
+	uint64_t freed_since;
+	int	 is_avail_stale;
+	size_t	 n_pending;
 	/* Sealed members not yet written, all captures: bounds the memory
 	 * the pool can hold (each is up to 2 x chunk_bytes). */
-	size_t		 n_inflight;
-	size_t		 inflight_max;
+	size_t n_inflight;
+	size_t inflight_max;
 	/* Counters. */
 	_Atomic uint64_t st_bytes_on_disk, st_files, st_hosts, st_closed,
-			 st_deleted, st_write_errors, st_recovered,
-			 st_quarantined, st_statfs, st_pending,
-			 st_inflight_peak;
+	    st_deleted, st_write_errors, st_recovered, st_quarantined,
+	    st_statfs, st_pending, st_inflight_peak;
 };
 
-static void	cap_recalc(struct spool *, struct sp_cap *);
-static int	cap_pump(struct spool *, struct sp_cap *, int);
-static void	cap_close_file(struct spool *, struct sp_cap *,
-		    enum spool_why);
+static void cap_recalc(struct spool *, struct sp_cap *);
+static int  cap_pump(struct spool *, struct sp_cap *, int);
+static void cap_close_file(struct spool *, struct sp_cap *, enum spool_why);
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -267,14 +263,22 @@ const char *
 spool_why_name(enum spool_why why)
 {
 	switch (why) {
-	case SPOOL_WHY_NONE:		return "none";
-	case SPOOL_WHY_ROTATE_SIZE:	return "rotate_size";
-	case SPOOL_WHY_ROTATE_TIME:	return "rotate_time";
-	case SPOOL_WHY_CLOSE:		return "close";
-	case SPOOL_WHY_HOST_CAP:	return "host_cap";
-	case SPOOL_WHY_GLOBAL_CAP:	return "global_cap";
-	case SPOOL_WHY_MIN_FREE:	return "min_free";
-	case SPOOL_WHY_WRITE_ERROR:	return "write_error";
+	case SPOOL_WHY_NONE:
+		return "none";
+	case SPOOL_WHY_ROTATE_SIZE:
+		return "rotate_size";
+	case SPOOL_WHY_ROTATE_TIME:
+		return "rotate_time";
+	case SPOOL_WHY_CLOSE:
+		return "close";
+	case SPOOL_WHY_HOST_CAP:
+		return "host_cap";
+	case SPOOL_WHY_GLOBAL_CAP:
+		return "global_cap";
+	case SPOOL_WHY_MIN_FREE:
+		return "min_free";
+	case SPOOL_WHY_WRITE_ERROR:
+		return "write_error";
 	}
 	return "?";
 }
@@ -283,13 +287,20 @@ const char *
 spool_ev_name(enum spool_ev_type type)
 {
 	switch (type) {
-	case SPOOL_EV_FILE_CLOSED:	return "file_closed";
-	case SPOOL_EV_FILE_DELETED:	return "file_deleted";
-	case SPOOL_EV_SUSPENDED:	return "suspended";
-	case SPOOL_EV_RESUMED:		return "resumed";
-	case SPOOL_EV_WRITE_ERROR:	return "write_error";
-	case SPOOL_EV_RECOVERED:	return "recovered";
-	case SPOOL_EV_QUARANTINED:	return "quarantined";
+	case SPOOL_EV_FILE_CLOSED:
+		return "file_closed";
+	case SPOOL_EV_FILE_DELETED:
+		return "file_deleted";
+	case SPOOL_EV_SUSPENDED:
+		return "suspended";
+	case SPOOL_EV_RESUMED:
+		return "resumed";
+	case SPOOL_EV_WRITE_ERROR:
+		return "write_error";
+	case SPOOL_EV_RECOVERED:
+		return "recovered";
+	case SPOOL_EV_QUARANTINED:
+		return "quarantined";
 	}
 	return "?";
 }
@@ -297,7 +308,7 @@ spool_ev_name(enum spool_ev_type type)
 void
 spool_host_dirname(const uint8_t addr[16], char *buf, size_t size)
 {
-	char a[ADDR_STRLEN];
+	char   a[ADDR_STRLEN];
 	size_t i;
 
 	addr_fmt(addr, a);
@@ -312,7 +323,7 @@ spool_host_dirname(const uint8_t addr[16], char *buf, size_t size)
 static int
 dirname_addr(const char *name, uint8_t addr[16])
 {
-	char a[ADDR_STRLEN], back[ADDR_STRLEN];
+	char   a[ADDR_STRLEN], back[ADDR_STRLEN];
 	size_t i;
 
 	if (strlen(name) >= sizeof(a))
@@ -329,9 +340,9 @@ dirname_addr(const char *name, uint8_t addr[16])
 static void
 fmt_iso_ns(uint64_t ns, char *buf, size_t size)
 {
-	time_t t = (time_t)(ns / 1000000000u);
+	time_t	  t = (time_t)(ns / 1000000000u);
 	struct tm tm;
-	char d[32];
+	char	  d[32];
 
 	gmtime_r(&t, &tm);
 	strftime(d, sizeof(d), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -342,9 +353,9 @@ fmt_iso_ns(uint64_t ns, char *buf, size_t size)
 static void
 file_name(uint64_t ts_ns, uint64_t id, char *buf, size_t size)
 {
-	time_t t = (time_t)(ts_ns / 1000000000u);
+	time_t	  t = (time_t)(ts_ns / 1000000000u);
 	struct tm tm;
-	char d[32];
+	char	  d[32];
 
 	gmtime_r(&t, &tm);
 	strftime(d, sizeof(d), "%Y%m%dT%H%M%SZ", &tm);
@@ -358,15 +369,16 @@ file_name(uint64_t ts_ns, uint64_t id, char *buf, size_t size)
 static int
 parse_name(const char *s, uint64_t *id, int *kind)
 {
-	static const char *sfx[] = { ".pcap.gz", ".pcap.gz.part",
-	    ".pcap.gz.json", ".pcap.gz.json.tmp" };
+	static const char *sfx[] = {
+	    ".pcap.gz", ".pcap.gz.part", ".pcap.gz.json", ".pcap.gz.json.tmp"};
 	const char *p = s;
-	uint64_t v = 0;
-	int i, nd = 0;
+	uint64_t    v = 0;
+	int	    i, nd = 0;
 
 	for (i = 0; i < 16; i++) {
-		if (i == 8 ? *p != 'T' : i == 15 ? *p != 'Z' :
-		    (*p < '0' || *p > '9'))
+		if (i == 8	  ? *p != 'T'
+			: i == 15 ? *p != 'Z'
+				  : (*p < '0' || *p > '9'))
 			return -1;
 		p++;
 	}
@@ -389,7 +401,7 @@ static int
 write_at(struct spool *sp, int fd, const void *buf, size_t len, off_t off)
 {
 	const uint8_t *p = buf;
-	ssize_t n;
+	ssize_t	       n;
 
 	while (len > 0) {
 		if (sp->cfg.write_fn != NULL)
@@ -482,15 +494,14 @@ json_str(char *buf, size_t size, size_t *off, const char *s)
 	*off = o;
 }
 
-static void
-json_fmt(char *buf, size_t size, size_t *off, const char *fmt, ...)
+static void json_fmt(char *buf, size_t size, size_t *off, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void
 json_fmt(char *buf, size_t size, size_t *off, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int	n;
 
 	if (*off >= size)
 		return;
@@ -514,15 +525,17 @@ static int
 hex_decode(const char *s, uint8_t *out, size_t n)
 {
 	size_t i;
-	int hi, lo;
+	int    hi, lo;
 
 	for (i = 0; i < n; i++) {
 		hi = s[2 * i];
 		lo = s[2 * i + 1];
-		hi = hi >= '0' && hi <= '9' ? hi - '0' :
-		    hi >= 'a' && hi <= 'f' ? hi - 'a' + 10 : -1;
-		lo = lo >= '0' && lo <= '9' ? lo - '0' :
-		    lo >= 'a' && lo <= 'f' ? lo - 'a' + 10 : -1;
+		hi = hi >= '0' && hi <= '9'  ? hi - '0'
+		    : hi >= 'a' && hi <= 'f' ? hi - 'a' + 10
+					     : -1;
+		lo = lo >= '0' && lo <= '9'  ? lo - '0'
+		    : lo >= 'a' && lo <= 'f' ? lo - 'a' + 10
+					     : -1;
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);
@@ -539,8 +552,8 @@ fsync_dir(int dfd)
 static int
 open_hostdir(struct spool *sp, const struct sp_host *h)
 {
-	return openat(sp->capdfd, h->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-	    O_NOFOLLOW);
+	return openat(sp->capdfd, h->dir,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 }
 
 /* ---- catalogue --------------------------------------------------------- */
@@ -586,8 +599,8 @@ cat_insert(struct spool *sp, struct sp_host *h, struct sp_file *f)
 	struct sp_file *it;
 
 	TAILQ_FOREACH_REVERSE(it, &h->files, sp_filelist, entry)
-		if (it->id <= f->id)
-			break;
+	if (it->id <= f->id)
+		break;
 	if (it == NULL)
 		TAILQ_INSERT_HEAD(&h->files, f, entry);
 	else
@@ -615,12 +628,12 @@ cat_new(const char *name, uint64_t id, uint64_t bytes)
 
 /* Remove a closed file (and its sidecar) for a cap; audited by an event. */
 static void
-cat_delete(struct spool *sp, struct sp_host *h, struct sp_file *f,
-    enum spool_why why)
+cat_delete(
+    struct spool *sp, struct sp_host *h, struct sp_file *f, enum spool_why why)
 {
 	struct spool_event ev;
-	char side[SP_REL_MAX + 8];
-	int dfd;
+	char		   side[SP_REL_MAX + 8];
+	int		   dfd;
 
 	dfd = open_hostdir(sp, h);
 	if (dfd >= 0) {
@@ -661,7 +674,7 @@ cat_delete_oldest(struct spool *sp, struct sp_host *h, enum spool_why why)
 {
 	struct sp_file *f, *best = NULL;
 	struct sp_host *bh = NULL;
-	size_t i;
+	size_t		i;
 
 	if (h != NULL) {
 		best = TAILQ_FIRST(&h->files);
@@ -687,14 +700,16 @@ static void
 meta_render(const struct sp_host *h, const struct sp_meta *m, char *buf,
     size_t size, size_t *len)
 {
-	char hex[SHA256_HEXLEN];
+	char   hex[SHA256_HEXLEN];
 	size_t o = 0;
 
-	json_fmt(buf, size, &o, "sensord-capture 1\nversion=%s\n"
-	    "file_id=%llu\nhost=%s\n", SENSORD_VERSION,
-	    (unsigned long long)m->file_id, h->dir);
+	json_fmt(buf, size, &o,
+	    "sensord-capture 1\nversion=%s\n"
+	    "file_id=%llu\nhost=%s\n",
+	    SENSORD_VERSION, (unsigned long long)m->file_id, h->dir);
 	if (m->has_trig)
-		json_fmt(buf, size, &o, "event_id=%llu\nmetric=%s\n"
+		json_fmt(buf, size, &o,
+		    "event_id=%llu\nmetric=%s\n"
 		    "value=%.17g\nthreshold=%.17g\nreason=%s\n",
 		    (unsigned long long)m->trig.event_id, m->trig.metric,
 		    m->trig.value, m->trig.threshold, m->trig.reason);
@@ -713,20 +728,20 @@ static void
 meta_parse(const uint8_t *p, size_t n, struct sp_meta *m)
 {
 	struct cur c;
-	char line[SP_META_MAX], *eq, *v;
-	size_t k;
+	char	   line[SP_META_MAX], *eq, *v;
+	size_t	   k;
 
 	memset(m, 0, sizeof(*m));
 	cur_init(&c, p, n);
 	while (cur_left(&c) > 0) {
-		for (k = 0; cur_left(&c) > 0; ) {
+		for (k = 0; cur_left(&c) > 0;) {
 			uint8_t ch = cur_u8(&c);
 
 			if (ch == '\n')
 				break;
 			if (k + 1 < sizeof(line))
-				line[k++] = ch >= 0x20 && ch < 0x7f ?
-				    (char)ch : '?';
+				line[k++] =
+				    ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
 		}
 		line[k] = '\0';
 		if ((eq = strchr(line, '=')) == NULL)
@@ -769,29 +784,31 @@ sc_bound(size_t n_members)
 
 /* Everything a sidecar says about one file. */
 struct sp_summary {
-	const char	*name;
-	uint64_t	 file_id;
-	int		 is_recovered;
-	struct sp_meta	 meta;
-	int		 has_meta;
-	uint64_t	 pkts, raw, disk, first_ns, last_ns;
-	uint8_t		 sha[SHA256_LEN];
+	const char	    *name;
+	uint64_t	     file_id;
+	int		     is_recovered;
+	struct sp_meta	     meta;
+	int		     has_meta;
+	uint64_t	     pkts, raw, disk, first_ns, last_ns;
+	uint8_t		     sha[SHA256_LEN];
 	const struct sp_idx *idx;
-	size_t		 n_idx;
+	size_t		     n_idx;
 };
 
 /* Render a sidecar into a malloc'd buffer; NULL on allocation failure. */
 static char *
 sc_render(const struct sp_host *h, const struct sp_summary *s, size_t *len)
 {
-	size_t size = (size_t)sc_bound(s->n_idx), o = 0, i;
-	char hex[SHA256_HEXLEN], t1[48], t2[48], *b;
+	size_t		      size = (size_t)sc_bound(s->n_idx), o = 0, i;
+	char		      hex[SHA256_HEXLEN], t1[48], t2[48], *b;
 	const struct sp_meta *m = &s->meta;
 
 	if ((b = malloc(size)) == NULL)
 		return NULL;
-	json_fmt(b, size, &o, "{\n  \"format\": \"sensord-capture/1\",\n"
-	    "  \"sensord_version\": \"%s\",\n  \"file\": ", SENSORD_VERSION);
+	json_fmt(b, size, &o,
+	    "{\n  \"format\": \"sensord-capture/1\",\n"
+	    "  \"sensord_version\": \"%s\",\n  \"file\": ",
+	    SENSORD_VERSION);
 	json_str(b, size, &o, s->name);
 	json_fmt(b, size, &o, ",\n  \"file_id\": %llu,\n  \"host\": ",
 	    (unsigned long long)s->file_id);
@@ -814,14 +831,15 @@ sc_render(const struct sp_host *h, const struct sp_summary *s, size_t *len)
 	fmt_iso_ns(s->first_ns, t1, sizeof(t1));
 	fmt_iso_ns(s->last_ns, t2, sizeof(t2));
 	sha256_hex(s->sha, hex);
-	json_fmt(b, size, &o, ",\n  \"first_packet\": \"%s\",\n"
+	json_fmt(b, size, &o,
+	    ",\n  \"first_packet\": \"%s\",\n"
 	    "  \"last_packet\": \"%s\",\n  \"first_ns\": %llu,\n"
 	    "  \"last_ns\": %llu,\n  \"packets\": %llu,\n"
 	    "  \"bytes_raw\": %llu,\n  \"bytes_gz\": %llu,\n"
-	    "  \"sha256\": \"%s\",\n  \"prev_sha256\": ", t1, t2,
-	    (unsigned long long)s->first_ns, (unsigned long long)s->last_ns,
-	    (unsigned long long)s->pkts, (unsigned long long)s->raw,
-	    (unsigned long long)s->disk, hex);
+	    "  \"sha256\": \"%s\",\n  \"prev_sha256\": ",
+	    t1, t2, (unsigned long long)s->first_ns,
+	    (unsigned long long)s->last_ns, (unsigned long long)s->pkts,
+	    (unsigned long long)s->raw, (unsigned long long)s->disk, hex);
 	if (s->has_meta && m->has_prev) {
 		sha256_hex(m->prev_sha, hex);
 		json_fmt(b, size, &o, "\"%s\",\n  \"prev_file\": ", hex);
@@ -829,9 +847,10 @@ sc_render(const struct sp_host *h, const struct sp_summary *s, size_t *len)
 	} else
 		json_fmt(b, size, &o, "null,\n  \"prev_file\": null");
 	if (s->has_meta)
-		json_fmt(b, size, &o, ",\n  \"link_type\": %u,\n"
-		    "  \"snaplen\": %u,\n  \"tstamp\": \"%s\"", m->linktype,
-		    m->snaplen, m->is_nsec ? "nsec" : "usec");
+		json_fmt(b, size, &o,
+		    ",\n  \"link_type\": %u,\n"
+		    "  \"snaplen\": %u,\n  \"tstamp\": \"%s\"",
+		    m->linktype, m->snaplen, m->is_nsec ? "nsec" : "usec");
 	json_fmt(b, size, &o, ",\n  \"members\": [");
 	for (i = 0; i < s->n_idx; i++)
 		json_fmt(b, size, &o, "%s\n    [%llu, %llu, %llu, %llu, %llu]",
@@ -841,7 +860,7 @@ sc_render(const struct sp_host *h, const struct sp_summary *s, size_t *len)
 		    (unsigned long long)s->idx[i].last_ns,
 		    (unsigned long long)s->idx[i].pkts);
 	json_fmt(b, size, &o, "\n  ]\n}\n");
-	if (o >= size) {	/* the bound is wrong: a bug, not input */
+	if (o >= size) { /* the bound is wrong: a bug, not input */
 		free(b);
 		errno = EOVERFLOW;
 		return NULL;
@@ -852,16 +871,16 @@ sc_render(const struct sp_host *h, const struct sp_summary *s, size_t *len)
 
 /* tmp, fsync, rename, fsync the directory. */
 static int
-sc_write(struct spool *sp, int dfd, const char *file, const char *json,
-    size_t len)
+sc_write(
+    struct spool *sp, int dfd, const char *file, const char *json, size_t len)
 {
 	char tmp[SP_FILE_MAX + 16], fin[SP_FILE_MAX + 8];
-	int fd, saved;
+	int  fd, saved;
 
 	snprintf(tmp, sizeof(tmp), "%s.json.tmp", file);
 	snprintf(fin, sizeof(fin), "%s.json", file);
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0640);
+	fd = openat(dfd, tmp,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0)
 		return -1;
 	if (write_at(sp, fd, json, len, 0) != 0 || fsync(fd) != 0) {
@@ -887,8 +906,8 @@ static void
 sc_retry(struct spool *sp)
 {
 	struct sp_file *f;
-	size_t i;
-	int dfd;
+	size_t		i;
+	int		dfd;
 
 	if (sp->n_pending == 0)
 		return;
@@ -896,13 +915,14 @@ sc_retry(struct spool *sp)
 		struct sp_host *h = sp->hosts[i];
 
 		dfd = -1;
-		TAILQ_FOREACH(f, &h->files, entry) {
+		TAILQ_FOREACH(f, &h->files, entry)
+		{
 			if (f->pending_json == NULL)
 				continue;
 			if (dfd < 0 && (dfd = open_hostdir(sp, h)) < 0)
 				break;
 			if (sc_write(sp, dfd, f->name, f->pending_json,
-			    f->pending_len) == 0) {
+				f->pending_len) == 0) {
 				free(f->pending_json);
 				f->pending_json = NULL;
 				sp->n_pending--;
@@ -922,18 +942,18 @@ static void
 chain_load(struct spool *sp, struct sp_host *h)
 {
 	static const char key[] = "\n  \"sha256\": \"";
-	struct sp_file *f;
-	char side[SP_REL_MAX + 8], hex[65];
-	uint8_t buf[SC_FIXED_MAX];
-	struct sha256 s;
-	struct cur c;
-	ssize_t n;
-	int dfd, fd;
+	struct sp_file	 *f;
+	char		  side[SP_REL_MAX + 8], hex[65];
+	uint8_t		  buf[SC_FIXED_MAX];
+	struct sha256	  s;
+	struct cur	  c;
+	ssize_t		  n;
+	int		  dfd, fd;
 
 	h->is_chain_loaded = 1;
 	TAILQ_FOREACH_REVERSE(f, &h->files, sp_filelist, entry)
-		if (strncmp(f->name, "quarantine/", 11) != 0)
-			break;
+	if (strncmp(f->name, "quarantine/", 11) != 0)
+		break;
 	if (f == NULL)
 		return;
 	if ((dfd = open_hostdir(sp, h)) < 0)
@@ -949,8 +969,8 @@ chain_load(struct spool *sp, struct sp_host *h)
 				(void)cur_skip(&c, sizeof(key) - 1);
 				(void)cur_bytes(&c, hex, 64);
 				hex[64] = '\0';
-				if (hex_decode(hex, h->last_sha,
-				    SHA256_LEN) == 0) {
+				if (hex_decode(hex, h->last_sha, SHA256_LEN) ==
+				    0) {
 					h->has_last = 1;
 					util_strlcpy(h->last_name, f->name,
 					    sizeof(h->last_name));
@@ -960,8 +980,9 @@ chain_load(struct spool *sp, struct sp_host *h)
 			(void)cur_skip(&c, 1);
 		}
 	}
-	if (!h->has_last && (fd = openat(dfd, f->name, O_RDONLY | O_CLOEXEC |
-	    O_NOFOLLOW)) >= 0) {
+	if (!h->has_last &&
+	    (fd = openat(dfd, f->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >=
+		0) {
 		sha256_init(&s);
 		while ((n = read(fd, buf, sizeof(buf))) > 0)
 			sha256_update(&s, buf, (size_t)n);
@@ -969,8 +990,8 @@ chain_load(struct spool *sp, struct sp_host *h)
 		if (n == 0) {
 			sha256_final(&s, h->last_sha);
 			h->has_last = 1;
-			util_strlcpy(h->last_name, f->name,
-			    sizeof(h->last_name));
+			util_strlcpy(
+			    h->last_name, f->name, sizeof(h->last_name));
 		}
 	}
 	close(dfd);
@@ -993,7 +1014,7 @@ static uint64_t
 cap_file_proj(const struct sp_cap *c, size_t add, int is_new)
 {
 	uint64_t p;
-	size_t i, fill;
+	size_t	 i, fill;
 
 	if (is_new)
 		return zout_meta_size(c->meta_len) +
@@ -1003,7 +1024,9 @@ cap_file_proj(const struct sp_cap *c, size_t add, int is_new)
 		p += zout_bound(c->q[(c->q_head + i) % SP_QMAX]->raw_len);
 	fill = (c->fill != NULL ? c->fill->raw_len : 0) + add +
 	    (c->needs_ghdr && add > 0 &&
-	    (c->fill == NULL || c->fill->raw_len == 0) ? PCAPFMT_GHDR_LEN : 0);
+			(c->fill == NULL || c->fill->raw_len == 0)
+		    ? PCAPFMT_GHDR_LEN
+		    : 0);
 	if (fill > 0)
 		p += zout_bound(fill);
 	return p;
@@ -1033,7 +1056,7 @@ cap_recalc(struct spool *sp, struct sp_cap *c)
 static void
 cap_suspend(struct spool *sp, struct sp_cap *c, enum spool_why why, int err)
 {
-	struct sp_ctr *k = &sp->ctr[c->slot];
+	struct sp_ctr	  *k = &sp->ctr[c->slot];
 	struct spool_event ev;
 
 	if (c->is_suspended)
@@ -1051,7 +1074,7 @@ cap_suspend(struct spool *sp, struct sp_cap *c, enum spool_why why, int err)
 static void
 cap_resume(struct spool *sp, struct sp_cap *c)
 {
-	struct sp_ctr *k = &sp->ctr[c->slot];
+	struct sp_ctr	  *k = &sp->ctr[c->slot];
 	struct spool_event ev;
 
 	if (!c->is_suspended)
@@ -1088,7 +1111,7 @@ static int
 cap_write_member(struct spool *sp, struct sp_cap *c, struct sp_member *m)
 {
 	struct sp_idx e;
-	size_t len = m->job.out_len;
+	size_t	      len = m->job.out_len;
 
 	if (write_at(sp, c->fd, m->gz, len, (off_t)c->disk) != 0)
 		return -1;
@@ -1123,7 +1146,7 @@ static int
 cap_pump(struct spool *sp, struct sp_cap *c, int block)
 {
 	struct sp_member *m;
-	int err;
+	int		  err;
 
 	while (c->q_n > 0) {
 		m = c->q[c->q_head];
@@ -1166,7 +1189,7 @@ cap_seal(struct spool *sp, struct sp_cap *c)
 	if (c->q_n == SP_QMAX && cap_pump(sp, c, 1) != 0)
 		return -1;
 	if (sp->n_inflight >= sp->inflight_max)
-		spool_sync(sp);		/* everyone's members to disk first */
+		spool_sync(sp); /* everyone's members to disk first */
 	if ((m->gz = malloc(zout_bound(m->raw_len))) == NULL)
 		return -1;
 	m->job.in = m->raw;
@@ -1191,8 +1214,8 @@ static int
 cap_fill_reserve(struct spool *sp, struct sp_cap *c, size_t add)
 {
 	struct sp_member *m = c->fill;
-	size_t need, nc, most;
-	uint8_t *nr;
+	size_t		  need, nc, most;
+	uint8_t		 *nr;
 
 	if (m == NULL) {
 		if ((m = calloc(1, sizeof(*m))) == NULL)
@@ -1237,24 +1260,24 @@ cap_render_meta(struct sp_cap *c, uint64_t id)
 	if (h->has_last) {
 		c->meta.has_prev = 1;
 		memcpy(c->meta.prev_sha, h->last_sha, SHA256_LEN);
-		util_strlcpy(c->meta.prev_file, h->last_name,
-		    sizeof(c->meta.prev_file));
+		util_strlcpy(
+		    c->meta.prev_file, h->last_name, sizeof(c->meta.prev_file));
 	}
 	c->meta.linktype = c->lim.linktype;
 	c->meta.snaplen = c->lim.snaplen;
 	c->meta.is_nsec = c->lim.is_nsec;
-	meta_render(h, &c->meta, c->meta_text, sizeof(c->meta_text),
-	    &c->meta_len);
+	meta_render(
+	    h, &c->meta, c->meta_text, sizeof(c->meta_text), &c->meta_len);
 }
 
 /* Create the .part for a file whose first packet is at ts. */
 static int
 cap_open_file(struct spool *sp, struct sp_cap *c, uint64_t ts)
 {
-	char part[SP_FILE_MAX + 8];
+	char	part[SP_FILE_MAX + 8];
 	uint8_t mbuf[SP_META_MAX + 32];
-	size_t mlen;
-	int fd, err;
+	size_t	mlen;
+	int	fd, err;
 
 	if (!c->h->is_chain_loaded)
 		chain_load(sp, c->h);
@@ -1262,8 +1285,8 @@ cap_open_file(struct spool *sp, struct sp_cap *c, uint64_t ts)
 	cap_render_meta(c, c->id);
 	file_name(ts, c->id, c->name, sizeof(c->name));
 	snprintf(part, sizeof(part), "%s.part", c->name);
-	fd = openat(c->hdfd, part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-	    O_NOFOLLOW, 0640);
+	fd = openat(c->hdfd, part,
+	    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0)
 		return -1;
 	mlen = zout_meta_member(mbuf, c->meta_text, c->meta_len);
@@ -1293,8 +1316,8 @@ cap_open_file(struct spool *sp, struct sp_cap *c, uint64_t ts)
 	if (c->lim.rotate_ns == 0)
 		c->rot_deadline = UINT64_MAX;
 	else if (c->lim.is_aligned)
-		c->rot_deadline = (ts / c->lim.rotate_ns + 1) *
-		    c->lim.rotate_ns;
+		c->rot_deadline =
+		    (ts / c->lim.rotate_ns + 1) * c->lim.rotate_ns;
 	else
 		c->rot_deadline = ts + c->lim.rotate_ns;
 	cap_recalc(sp, c);
@@ -1345,15 +1368,15 @@ cap_reset_file(struct spool *sp, struct sp_cap *c)
 static void
 cap_close_file(struct spool *sp, struct sp_cap *c, enum spool_why why)
 {
-	struct sp_host *h = c->h;
+	struct sp_host	  *h = c->h;
 	struct spool_event ev;
-	struct sp_summary s;
-	struct sp_file *f;
-	char part[SP_FILE_MAX + 8], *json;
-	const char *final = c->name;
-	size_t jlen = 0;
-	uint64_t disk;
-	int err = 0;
+	struct sp_summary  s;
+	struct sp_file	  *f;
+	char		   part[SP_FILE_MAX + 8], *json;
+	const char	  *final = c->name;
+	size_t		   jlen = 0;
+	uint64_t	   disk;
+	int		   err = 0;
 
 	if (c->fd < 0)
 		return;
@@ -1377,7 +1400,7 @@ cap_close_file(struct spool *sp, struct sp_cap *c, enum spool_why why)
 	close(c->fd);
 	if (renameat(c->hdfd, part, c->hdfd, c->name) != 0) {
 		err = errno;
-		final = part;		/* recovered at the next start-up */
+		final = part; /* recovered at the next start-up */
 	} else
 		(void)fsync_dir(c->hdfd);
 	disk = c->disk;
@@ -1471,8 +1494,8 @@ static int
 cap_admit(struct spool *sp, struct sp_cap *c, size_t add)
 {
 	struct sp_host *h = c->h;
-	uint64_t pf, res, others, est, unwritten;
-	int is_new, is_resolved = 0, n_rot = 0;
+	uint64_t	pf, res, others, est, unwritten;
+	int		is_new, is_resolved = 0, n_rot = 0;
 
 	for (;;) {
 		is_new = c->fd < 0;
@@ -1482,10 +1505,11 @@ cap_admit(struct spool *sp, struct sp_cap *c, size_t add)
 		res = pf + sc_bound(cap_n_members(c, is_new, add));
 		if (!is_resolved && !is_new && c->q_n > 0 &&
 		    (pf > c->lim.file_size ||
-		    h->bytes + res > c->lim.host_cap ||
-		    (sp->cfg.global_cap > 0 && sp->closed_bytes +
-		    sp->open_reserved - c->reserved + res >
-		    sp->cfg.global_cap))) {
+			h->bytes + res > c->lim.host_cap ||
+			(sp->cfg.global_cap > 0 &&
+			    sp->closed_bytes + sp->open_reserved - c->reserved +
+				    res >
+				sp->cfg.global_cap))) {
 			/* Decide on real sizes, not on bounds. */
 			is_resolved = 1;
 			if (cap_pump(sp, c, 1) != 0)
@@ -1510,8 +1534,8 @@ cap_admit(struct spool *sp, struct sp_cap *c, size_t add)
 		others = sp->open_reserved - c->reserved;
 		if (sp->cfg.global_cap > 0 &&
 		    sp->closed_bytes + others + res > sp->cfg.global_cap) {
-			if (cat_delete_oldest(sp, NULL,
-			    SPOOL_WHY_GLOBAL_CAP) == 0)
+			if (cat_delete_oldest(sp, NULL, SPOOL_WHY_GLOBAL_CAP) ==
+			    0)
 				continue;
 			cap_suspend(sp, c, SPOOL_WHY_GLOBAL_CAP, 0);
 			errno = EAGAIN;
@@ -1524,15 +1548,16 @@ cap_admit(struct spool *sp, struct sp_cap *c, size_t add)
 				return -1;
 			}
 			est = sp->avail + sp->freed_since;
-			est = est > sp->written_since ?
-			    est - sp->written_since : 0;
+			est = est > sp->written_since ? est - sp->written_since
+						      : 0;
 			/* Reserved but not yet written, by every capture. */
-			unwritten = (sp->open_reserved - c->reserved -
-			    (sp->open_disk - (is_new ? 0 : c->disk))) +
+			unwritten =
+			    (sp->open_reserved - c->reserved -
+				(sp->open_disk - (is_new ? 0 : c->disk))) +
 			    (res - (is_new ? 0 : c->disk));
 			if (est < sp->cfg.min_free + unwritten) {
-				if (cat_delete_oldest(sp, NULL,
-				    SPOOL_WHY_MIN_FREE) == 0)
+				if (cat_delete_oldest(
+					sp, NULL, SPOOL_WHY_MIN_FREE) == 0)
 					continue;
 				cap_suspend(sp, c, SPOOL_WHY_MIN_FREE, 0);
 				errno = EAGAIN;
@@ -1553,7 +1578,7 @@ limits_ok(const struct spool_config *cfg, const struct spool_limits *l)
 		return 0;
 	/* A file must hold at least its metadata and one full packet. */
 	if (l->file_size < zout_meta_size(SP_META_MAX) +
-	    zout_bound(PCAPFMT_GHDR_LEN + PCAPFMT_RHDR_LEN + l->snaplen))
+		zout_bound(PCAPFMT_GHDR_LEN + PCAPFMT_RHDR_LEN + l->snaplen))
 		return 0;
 	(void)cfg;
 	return l->host_cap > 0;
@@ -1564,8 +1589,8 @@ spool_open(struct spool *sp, uint32_t slot, const uint8_t addr[16],
     const struct spool_limits *lim, const struct spool_trigger *trig)
 {
 	struct sp_host *h;
-	struct sp_cap *c;
-	int dfd;
+	struct sp_cap  *c;
+	int		dfd;
 
 	if (slot >= sp->cfg.max_slots || !limits_ok(&sp->cfg, lim)) {
 		errno = EINVAL;
@@ -1640,15 +1665,15 @@ spool_close(struct spool *sp, uint32_t slot)
 }
 
 int
-spool_pkt(struct spool *sp, uint32_t slot, uint64_t ts_ns,
-    const uint8_t *data, uint32_t caplen, uint32_t wirelen)
+spool_pkt(struct spool *sp, uint32_t slot, uint64_t ts_ns, const uint8_t *data,
+    uint32_t caplen, uint32_t wirelen)
 {
-	struct sp_cap *c;
-	struct sp_ctr *k;
+	struct sp_cap	 *c;
+	struct sp_ctr	 *k;
 	struct sp_member *m;
-	uint8_t rh[PCAPFMT_RHDR_LEN];
-	size_t add;
-	int was_suspended;
+	uint8_t		  rh[PCAPFMT_RHDR_LEN];
+	size_t		  add;
+	int		  was_suspended;
 
 	if (slot >= sp->cfg.max_slots || (c = sp->slots[slot]) == NULL) {
 		errno = ENOENT;
@@ -1662,7 +1687,7 @@ spool_pkt(struct spool *sp, uint32_t slot, uint64_t ts_ns,
 		/* Only a write-error suspension with no file is probed from
 		 * the packet path (the open is the write that tells). */
 		if (!(c->may_probe && c->fd < 0 &&
-		    c->why == SPOOL_WHY_WRITE_ERROR)) {
+			c->why == SPOOL_WHY_WRITE_ERROR)) {
 			CTR_ADD(k->drop_suspended, 1);
 			errno = EAGAIN;
 			return -1;
@@ -1690,15 +1715,15 @@ spool_pkt(struct spool *sp, uint32_t slot, uint64_t ts_ns,
 		errno = EAGAIN;
 		return -1;
 	}
-	if (cap_fill_reserve(sp, c, add + (c->needs_ghdr ?
-	    PCAPFMT_GHDR_LEN : 0)) != 0) {
+	if (cap_fill_reserve(
+		sp, c, add + (c->needs_ghdr ? PCAPFMT_GHDR_LEN : 0)) != 0) {
 		CTR_ADD(k->drop_suspended, 1);
 		return -1;
 	}
 	m = c->fill;
 	if (c->needs_ghdr) {
-		pcapfmt_ghdr(m->raw, c->lim.linktype, c->lim.snaplen,
-		    c->lim.is_nsec);
+		pcapfmt_ghdr(
+		    m->raw, c->lim.linktype, c->lim.snaplen, c->lim.is_nsec);
 		m->raw_len = PCAPFMT_GHDR_LEN;
 		c->needs_ghdr = 0;
 	}
@@ -1736,7 +1761,8 @@ spool_tick(struct spool *sp, uint64_t now_ns)
 	struct sp_cap *c, *tmp;
 
 	sp->is_avail_stale = 1;
-	TAILQ_FOREACH_SAFE(c, &sp->open, entry, tmp) {
+	TAILQ_FOREACH_SAFE(c, &sp->open, entry, tmp)
+	{
 		if (c->fd >= 0 && now_ns >= c->rot_deadline) {
 			cap_close_file(sp, c, SPOOL_WHY_ROTATE_TIME);
 			continue;
@@ -1773,13 +1799,13 @@ spool_sync(struct spool *sp)
 	struct sp_cap *c;
 
 	TAILQ_FOREACH(c, &sp->open, entry)
-		if (c->q_n > 0 && !c->is_write_failed)
-			(void)cap_pump(sp, c, 1);
+	if (c->q_n > 0 && !c->is_write_failed)
+		(void)cap_pump(sp, c, 1);
 }
 
 void
-spool_slot_stats(const struct spool *sp, uint32_t slot,
-    struct spool_slot_stats *st)
+spool_slot_stats(
+    const struct spool *sp, uint32_t slot, struct spool_slot_stats *st)
 {
 	struct sp_ctr *k;
 
@@ -1820,25 +1846,24 @@ spool_get_stats(const struct spool *sp, struct spool_stats *st)
 
 /* What verifying a file found. */
 struct sp_scan {
-	uint64_t	 good_end;	/* end of the last whole member */
-	uint64_t	 pkts, raw, first_ns, last_ns;
-	int		 has_meta;
-	struct sp_meta	 meta;
-	int		 has_ghdr;
+	uint64_t	   good_end; /* end of the last whole member */
+	uint64_t	   pkts, raw, first_ns, last_ns;
+	int		   has_meta;
+	struct sp_meta	   meta;
+	int		   has_ghdr;
 	struct pcapfmt_hdr ghdr;
-	struct sha256	 sha;
-	struct sp_idx	*idx;
-	size_t		 n_idx, cap_idx;
+	struct sha256	   sha;
+	struct sp_idx	  *idx;
+	size_t		   n_idx, cap_idx;
 };
 
 /* Check one inflated member holds whole records (after the header). */
 static int
-scan_records(struct sp_scan *sc, const uint8_t *p, size_t n,
-    struct sp_idx *e)
+scan_records(struct sp_scan *sc, const uint8_t *p, size_t n, struct sp_idx *e)
 {
 	struct pcapfmt_rec r;
-	struct cur c;
-	enum pcapfmt_res res;
+	struct cur	   c;
+	enum pcapfmt_res   res;
 
 	cur_init(&c, p, n);
 	if (!sc->has_ghdr) {
@@ -1860,20 +1885,20 @@ static int
 gz_comment(const uint8_t *p, size_t n, const uint8_t **cm, size_t *cmlen)
 {
 	struct cur c;
-	uint8_t flg;
-	size_t k;
+	uint8_t	   flg;
+	size_t	   k;
 
 	cur_init(&c, p, n);
 	if (cur_u8(&c) != 0x1f || cur_u8(&c) != 0x8b || cur_u8(&c) != 8)
 		return -1;
 	flg = cur_u8(&c);
 	(void)cur_skip(&c, 6);
-	if (flg & 0x04)				/* FEXTRA */
+	if (flg & 0x04) /* FEXTRA */
 		(void)cur_skip(&c, cur_le16(&c));
-	if (flg & 0x08)				/* FNAME */
+	if (flg & 0x08) /* FNAME */
 		while (cur_left(&c) > 0 && cur_u8(&c) != 0)
 			;
-	if (!(flg & 0x10) || !cur_ok(&c))	/* FCOMMENT */
+	if (!(flg & 0x10) || !cur_ok(&c)) /* FCOMMENT */
 		return -1;
 	for (k = 0; k < cur_left(&c) && cur_ptr(&c)[k] != 0; k++)
 		;
@@ -1892,13 +1917,13 @@ gz_comment(const uint8_t *p, size_t n, const uint8_t **cm, size_t *cmlen)
 static int
 scan_file(struct spool *sp, int fd, uint64_t size, struct sp_scan *sc)
 {
-	size_t win = zout_bound(SP_RAW_MAX) + SP_META_MAX, buf_len = 0;
+	size_t	 win = zout_bound(SP_RAW_MAX) + SP_META_MAX, buf_len = 0;
 	uint64_t buf_off = 0, off = 0;
 	uint8_t *in, *out;
-	size_t in_used, out_len, avail;
+	size_t	 in_used, out_len, avail;
 	enum libdeflate_result res;
-	struct sp_idx e;
-	ssize_t n;
+	struct sp_idx	       e;
+	ssize_t		       n;
 
 	memset(sc, 0, sizeof(*sc));
 	sha256_init(&sc->sha);
@@ -1926,18 +1951,19 @@ scan_file(struct spool *sp, int fd, uint64_t size, struct sp_scan *sc)
 			}
 		}
 		avail = (size_t)(buf_off + buf_len - off);
-		res = libdeflate_gzip_decompress_ex(sp->dec,
-		    in + (off - buf_off), avail, out, SP_RAW_MAX, &in_used,
-		    &out_len);
+		res =
+		    libdeflate_gzip_decompress_ex(sp->dec, in + (off - buf_off),
+			avail, out, SP_RAW_MAX, &in_used, &out_len);
 		if (res != LIBDEFLATE_SUCCESS)
 			break;
 		memset(&e, 0, sizeof(e));
 		if (out_len == 0) {
 			const uint8_t *cm;
-			size_t cml;
+			size_t	       cml;
 
-			if (off == 0 && gz_comment(in + (off - buf_off),
-			    in_used, &cm, &cml) == 0) {
+			if (off == 0 &&
+			    gz_comment(in + (off - buf_off), in_used, &cm,
+				&cml) == 0) {
 				meta_parse(cm, cml, &sc->meta);
 				sc->has_meta = 1;
 			}
@@ -1969,10 +1995,10 @@ quarantine(struct spool *sp, struct sp_host *h, int dfd, const char *name,
     uint64_t bytes)
 {
 	struct spool_event ev;
-	char dst[SP_REL_MAX];
-	struct sp_file *f;
-	uint64_t id;
-	int kind;
+	char		   dst[SP_REL_MAX];
+	struct sp_file	  *f;
+	uint64_t	   id;
+	int		   kind;
 
 	if (mkdirat(dfd, "quarantine", 0750) != 0 && errno != EEXIST)
 		return;
@@ -2001,18 +2027,18 @@ static void
 recover(struct spool *sp, struct sp_host *h, int dfd, const char *name,
     uint64_t id, int kind)
 {
-	char final[SP_FILE_MAX];
+	char		   final[SP_FILE_MAX];
 	struct spool_event ev;
-	struct sp_summary s;
-	struct sp_scan sc;
-	struct sp_file *f;
-	struct stat st;
-	size_t jlen = 0;
-	char *json;
-	int fd;
+	struct sp_summary  s;
+	struct sp_scan	   sc;
+	struct sp_file	  *f;
+	struct stat	   st;
+	size_t		   jlen = 0;
+	char		  *json;
+	int		   fd;
 
-	fd = openat(dfd, name, (kind == 1 ? O_RDWR : O_RDONLY) | O_CLOEXEC |
-	    O_NOFOLLOW);
+	fd = openat(dfd, name,
+	    (kind == 1 ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		if (fd >= 0)
 			close(fd);
@@ -2044,7 +2070,7 @@ recover(struct spool *sp, struct sp_host *h, int dfd, const char *name,
 	}
 	util_strlcpy(final, name, sizeof(final));
 	if (kind == 1) {
-		final[strlen(final) - 5] = '\0';	/* drop ".part" */
+		final[strlen(final) - 5] = '\0'; /* drop ".part" */
 		if (ftruncate(fd, (off_t)sc.good_end) != 0 || fsync(fd) != 0 ||
 		    renameat(dfd, name, dfd, final) != 0) {
 			close(fd);
@@ -2100,15 +2126,15 @@ file_size_at(int dfd, const char *name)
 static void
 scan_quarantine(struct spool *sp, struct sp_host *h, int dfd)
 {
-	char rel[SP_REL_MAX];
+	char		rel[SP_REL_MAX];
 	struct sp_file *f;
-	struct dirent *de;
-	uint64_t id, sz;
-	DIR *d;
-	int qfd, kind;
+	struct dirent  *de;
+	uint64_t	id, sz;
+	DIR	       *d;
+	int		qfd, kind;
 
-	qfd = openat(dfd, "quarantine", O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-	    O_NOFOLLOW);
+	qfd = openat(
+	    dfd, "quarantine", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (qfd < 0 || (d = fdopendir(qfd)) == NULL) {
 		if (qfd >= 0)
 			close(qfd);
@@ -2129,14 +2155,14 @@ scan_quarantine(struct spool *sp, struct sp_host *h, int dfd)
 
 /* A name list, so the directory is not changed while it is read. */
 struct sp_names {
-	char	(*v)[SP_FILE_MAX];
-	size_t	 n, cap;
+	char (*v)[SP_FILE_MAX];
+	size_t n, cap;
 };
 
 static int
 names_add(struct sp_names *nl, const char *s)
 {
-	char (*nv)[SP_FILE_MAX];
+	char(*nv)[SP_FILE_MAX];
 
 	if (nl->n == nl->cap) {
 		size_t nc = nl->cap ? nl->cap * 2 : 64;
@@ -2164,14 +2190,14 @@ names_has(const struct sp_names *nl, const char *s)
 static int
 scan_host(struct spool *sp, struct sp_host *h)
 {
-	struct sp_names nl = { 0 };
-	char other[SP_FILE_MAX + 8];
-	struct dirent *de;
+	struct sp_names nl = {0};
+	char		other[SP_FILE_MAX + 8];
+	struct dirent  *de;
 	struct sp_file *f;
-	uint64_t id, sz, side;
-	size_t i, len;
-	int dfd, dfd2, kind;
-	DIR *d;
+	uint64_t	id, sz, side;
+	size_t		i, len;
+	int		dfd, dfd2, kind;
+	DIR	       *d;
 
 	if ((dfd = open_hostdir(sp, h)) < 0)
 		return -1;
@@ -2196,7 +2222,7 @@ scan_host(struct spool *sp, struct sp_host *h)
 			sp->next_id = id + 1;
 		len = strlen(name);
 		switch (kind) {
-		case 0:		/* .pcap.gz */
+		case 0: /* .pcap.gz */
 			if ((sz = file_size_at(dfd, name)) == UINT64_MAX)
 				break;
 			snprintf(other, sizeof(other), "%s.json", name);
@@ -2208,19 +2234,19 @@ scan_host(struct spool *sp, struct sp_host *h)
 			if ((f = cat_new(name, id, sz + side)) != NULL)
 				cat_insert(sp, h, f);
 			break;
-		case 1:		/* .part: finalise or set aside */
+		case 1: /* .part: finalise or set aside */
 			util_strlcpy(other, name, sizeof(other));
 			other[len - 5] = '\0';
 			if (names_has(&nl, other)) {
 				/* Crashed after the rename? Cannot be: rename
 				 * replaces.  A stale twin: set aside. */
-				quarantine(sp, h, dfd, name,
-				    file_size_at(dfd, name));
+				quarantine(
+				    sp, h, dfd, name, file_size_at(dfd, name));
 				break;
 			}
 			recover(sp, h, dfd, name, id, 1);
 			break;
-		case 2:		/* sidecar whose file is gone: orphan */
+		case 2: /* sidecar whose file is gone: orphan */
 			util_strlcpy(other, name, sizeof(other));
 			other[len - 5] = '\0';
 			if (!names_has(&nl, other)) {
@@ -2231,7 +2257,7 @@ scan_host(struct spool *sp, struct sp_host *h)
 					(void)unlinkat(dfd, name, 0);
 			}
 			break;
-		case 3:		/* a sidecar being written */
+		case 3: /* a sidecar being written */
 			(void)unlinkat(dfd, name, 0);
 			break;
 		}
@@ -2245,11 +2271,11 @@ static int
 scan_all(struct spool *sp)
 {
 	struct dirent *de;
-	uint8_t addr[16];
-	struct stat st;
-	size_t i, n0;
-	int fd;
-	DIR *d;
+	uint8_t	       addr[16];
+	struct stat    st;
+	size_t	       i, n0;
+	int	       fd;
+	DIR	      *d;
 
 	if ((fd = dup(sp->capdfd)) < 0)
 		return -1;
@@ -2260,8 +2286,9 @@ scan_all(struct spool *sp)
 	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
 		if (dirname_addr(de->d_name, addr) != 0 ||
-		    fstatat(sp->capdfd, de->d_name, &st,
-		    AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
+		    fstatat(sp->capdfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) !=
+			0 ||
+		    !S_ISDIR(st.st_mode))
 			continue;
 		if (host_find(sp, addr) == NULL)
 			(void)host_add(sp, addr);
@@ -2277,7 +2304,7 @@ struct spool *
 spool_new(const struct spool_config *cfg)
 {
 	struct spool *sp;
-	int sfd, err;
+	int	      sfd, err;
 
 	if (cfg->statedir == NULL || cfg->max_slots == 0 ||
 	    cfg->chunk_bytes < SP_CHUNK_MIN ||
@@ -2311,8 +2338,8 @@ spool_new(const struct spool_config *cfg)
 		errno = err;
 		goto fail;
 	}
-	sp->capdfd = openat(sfd, "captures", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC | O_NOFOLLOW);
+	sp->capdfd = openat(
+	    sfd, "captures", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	err = errno;
 	close(sfd);
 	errno = err;
@@ -2330,7 +2357,7 @@ void
 spool_free(struct spool *sp)
 {
 	struct sp_file *f;
-	size_t i;
+	size_t		i;
 
 	if (sp == NULL)
 		return;

@@ -9,8 +9,7 @@
 #include "sensord.h"
 
 static const char *const proto_names[SD_P__COUNT] = {
-	"tcp", "udp", "icmp", "icmp6", "sctp", "other"
-};
+    "tcp", "udp", "icmp", "icmp6", "sctp", "other"};
 
 static const char *
 dlt_name(int dlt)
@@ -24,14 +23,13 @@ static void
 summary_text(const struct sensord *sd, const struct ft_stats *fs)
 {
 	const struct sd_counters *c = &sd->c;
-	unsigned i;
+	unsigned		  i;
 
 	printf("packets %llu (%llu wire bytes), link type %s\n",
-	    (unsigned long long)c->n_pkts,
-	    (unsigned long long)c->n_wire_bytes, dlt_name(sd->dlt));
+	    (unsigned long long)c->n_pkts, (unsigned long long)c->n_wire_bytes,
+	    dlt_name(sd->dlt));
 	printf("ip packets %llu (%llu IP bytes): ipv4 %llu, ipv6 %llu\n",
-	    (unsigned long long)c->n_ip_pkts,
-	    (unsigned long long)c->n_ip_bytes,
+	    (unsigned long long)c->n_ip_pkts, (unsigned long long)c->n_ip_bytes,
 	    (unsigned long long)c->n_v4, (unsigned long long)c->n_v6);
 	printf("protocols:");
 	for (i = 0; i < SD_P__COUNT; i++)
@@ -43,10 +41,9 @@ summary_text(const struct sensord *sd, const struct ft_stats *fs)
 			printf(" %s %llu", dec_result_name((enum dec_result)i),
 			    (unsigned long long)c->n_dec[i]);
 	printf("\nconversations %llu, records %llu, evicted %llu "
-	    "(table holds %llu at %llu bytes each)\n",
+	       "(table holds %llu at %llu bytes each)\n",
 	    (unsigned long long)fs->n_created,
-	    (unsigned long long)fs->n_records,
-	    (unsigned long long)fs->n_evict,
+	    (unsigned long long)fs->n_records, (unsigned long long)fs->n_evict,
 	    (unsigned long long)fs->capacity,
 	    (unsigned long long)fs->bytes_per_flow);
 	if (sd->elapsed_s > 0)
@@ -58,15 +55,13 @@ static void
 summary_json(const struct sensord *sd, const struct ft_stats *fs)
 {
 	const struct sd_counters *c = &sd->c;
-	unsigned i;
+	unsigned		  i;
 
 	printf("{\"packets\":%llu,\"wire_bytes\":%llu,\"ip_packets\":%llu,"
-	    "\"ip_bytes\":%llu,\"ipv4\":%llu,\"ipv6\":%llu,"
-	    "\"sampled_out\":%llu,\"linktype\":\"%s\",\"proto\":{",
-	    (unsigned long long)c->n_pkts,
-	    (unsigned long long)c->n_wire_bytes,
-	    (unsigned long long)c->n_ip_pkts,
-	    (unsigned long long)c->n_ip_bytes,
+	       "\"ip_bytes\":%llu,\"ipv4\":%llu,\"ipv6\":%llu,"
+	       "\"sampled_out\":%llu,\"linktype\":\"%s\",\"proto\":{",
+	    (unsigned long long)c->n_pkts, (unsigned long long)c->n_wire_bytes,
+	    (unsigned long long)c->n_ip_pkts, (unsigned long long)c->n_ip_bytes,
 	    (unsigned long long)c->n_v4, (unsigned long long)c->n_v6,
 	    (unsigned long long)c->n_sampled_out, dlt_name(sd->dlt));
 	for (i = 0; i < SD_P__COUNT; i++)
@@ -78,13 +73,11 @@ summary_json(const struct sensord *sd, const struct ft_stats *fs)
 		    dec_result_name((enum dec_result)i),
 		    (unsigned long long)c->n_dec[i]);
 	printf("},\"flows\":{\"created\":%llu,\"records\":%llu,"
-	    "\"active\":%llu,\"evicted\":%llu,\"capacity\":%llu,"
-	    "\"bytes_per_flow\":%llu,\"out_of_order\":%llu,\"end\":{",
+	       "\"active\":%llu,\"evicted\":%llu,\"capacity\":%llu,"
+	       "\"bytes_per_flow\":%llu,\"out_of_order\":%llu,\"end\":{",
 	    (unsigned long long)fs->n_created,
-	    (unsigned long long)fs->n_records,
-	    (unsigned long long)fs->n_active,
-	    (unsigned long long)fs->n_evict,
-	    (unsigned long long)fs->capacity,
+	    (unsigned long long)fs->n_records, (unsigned long long)fs->n_active,
+	    (unsigned long long)fs->n_evict, (unsigned long long)fs->capacity,
 	    (unsigned long long)fs->bytes_per_flow,
 	    (unsigned long long)fs->n_out_of_order);
 	for (i = 1; i < END__COUNT; i++)

@@ -10,7 +10,7 @@
 
 #include "util.h"
 
-static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 size_t
 util_strlcpy(char *dst, const char *src, size_t size)
@@ -59,7 +59,7 @@ cidr_parse(const char *s, struct cidr *c)
 {
 	char buf[64], *slash, *end;
 	long n;
-	int is_v4, max, i;
+	int  is_v4, max, i;
 
 	if (strlen(s) >= sizeof(buf))
 		goto bad;
@@ -95,7 +95,7 @@ int
 cidr_match(const struct cidr *c, const uint8_t addr[16])
 {
 	unsigned full = c->len / 8u, rest = c->len % 8u;
-	uint8_t mask;
+	uint8_t	 mask;
 
 	if (memcmp(c->addr, addr, full) != 0)
 		return 0;
@@ -123,9 +123,9 @@ cidr_fmt(const struct cidr *c, char *buf, size_t size)
 void
 time_fmt_us(uint64_t ts_us, char *buf, size_t size)
 {
-	time_t t = (time_t)(ts_us / 1000000);
+	time_t	  t = (time_t)(ts_us / 1000000);
 	struct tm tm;
-	char d[32];
+	char	  d[32];
 
 	gmtime_r(&t, &tm);
 	strftime(d, sizeof(d), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -136,7 +136,7 @@ time_fmt_us(uint64_t ts_us, char *buf, size_t size)
 static int64_t
 days_from_civil(int64_t y, unsigned m, unsigned d)
 {
-	int64_t era;
+	int64_t	 era;
 	unsigned yoe, doy, doe;
 
 	y -= m <= 2;
@@ -151,7 +151,7 @@ static int
 digits(const char **p, int n, unsigned *out)
 {
 	unsigned v = 0;
-	int i;
+	int	 i;
 
 	for (i = 0; i < n; i++) {
 		if ((*p)[i] < '0' || (*p)[i] > '9')
@@ -184,13 +184,13 @@ int
 time_parse(const char *s, uint64_t *us)
 {
 	const char *p = s;
-	unsigned y, mo, d, h, mi, sec, oh, om;
-	uint64_t frac;
-	int64_t t;
+	unsigned    y, mo, d, h, mi, sec, oh, om;
+	uint64_t    frac;
+	int64_t	    t;
 
 	if (*s == '\0')
 		return -1;
-	if (strchr(s, '-') == NULL) {	/* epoch seconds */
+	if (strchr(s, '-') == NULL) { /* epoch seconds */
 		uint64_t v = 0;
 
 		while (*p >= '0' && *p <= '9') {
@@ -208,8 +208,8 @@ time_parse(const char *s, uint64_t *us)
 		return 0;
 	}
 	if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) ||
-	    *p++ != '-' || digits(&p, 2, &d) || (*p != 'T' && *p != 't' &&
-	    *p != ' '))
+	    *p++ != '-' || digits(&p, 2, &d) ||
+	    (*p != 'T' && *p != 't' && *p != ' '))
 		return -1;
 	p++;
 	if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) ||

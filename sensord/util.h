@@ -9,24 +9,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ADDR_STRLEN	46	/* INET6_ADDRSTRLEN */
+#define ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
 
 /* strlcpy(3) (glibc 2.36 has none): returns strlen(src). */
-size_t	util_strlcpy(char *dst, const char *src, size_t size);
+size_t util_strlcpy(char *dst, const char *src, size_t size);
 
 /* Dotted quad for IPv4-mapped addresses, RFC 5952 text for IPv6. */
-void	addr_fmt(const uint8_t addr[16], char buf[ADDR_STRLEN]);
+void addr_fmt(const uint8_t addr[16], char buf[ADDR_STRLEN]);
 
 /* Parse IPv4 or IPv6 text into 16 bytes; 0, or -1 when invalid. */
-int	addr_parse(const char *s, uint8_t addr[16]);
+int addr_parse(const char *s, uint8_t addr[16]);
 
 /* 1 when addr is IPv4-mapped (::ffff:0:0/96). */
-int	addr_is_v4(const uint8_t addr[16]);
+int addr_is_v4(const uint8_t addr[16]);
 
 /* An address prefix.  For IPv4, len counts from the mapped form (96 + n). */
 struct cidr {
-	uint8_t	addr[16];	/* host bits cleared */
-	uint8_t	len;		/* 0..128 in the 16-byte form */
+	uint8_t addr[16]; /* host bits cleared */
+	uint8_t len;	  /* 0..128 in the 16-byte form */
 };
 
 /*
@@ -34,21 +34,21 @@ struct cidr {
  * set below the prefix are an error (-1 with errno EINVAL), so a typo such as
  * 10.1.2.3/8 is caught rather than silently widened.
  */
-int	cidr_parse(const char *s, struct cidr *c);
-int	cidr_match(const struct cidr *c, const uint8_t addr[16]);
+int cidr_parse(const char *s, struct cidr *c);
+int cidr_match(const struct cidr *c, const uint8_t addr[16]);
 /* Canonical text: "10.0.0.0/8", "fc00::/7", "192.0.2.1/32". */
-void	cidr_fmt(const struct cidr *c, char *buf, size_t size);
+void cidr_fmt(const struct cidr *c, char *buf, size_t size);
 /* The prefix length as written by the user (IPv4: 0..32). */
-int	cidr_user_len(const struct cidr *c);
+int cidr_user_len(const struct cidr *c);
 
 /* RFC 3339 UTC with microseconds: "2026-11-29T18:00:00.123456Z". */
-void	time_fmt_us(uint64_t ts_us, char *buf, size_t size);
+void time_fmt_us(uint64_t ts_us, char *buf, size_t size);
 
 /*
  * Parse a time bound: epoch seconds ("1764439200", fractions allowed) or
  * RFC 3339 ("2026-11-29T18:00:00Z", "2026-11-29T19:00:00+01:00", optional
  * fraction).  0 and *us, or -1 when it is neither.
  */
-int	time_parse(const char *s, uint64_t *us);
+int time_parse(const char *s, uint64_t *us);
 
 #endif /* SENSORD_UTIL_H */

@@ -37,50 +37,43 @@
 #include "ring.h"
 #include "writer.h"
 
-enum wr_type {
-	WR_PKT = 1,
-	WR_OPEN,
-	WR_CLOSE,
-	WR_TICK,
-	WR_FLUSH,
-	WR_SHUTDOWN
-};
+enum wr_type { WR_PKT = 1, WR_OPEN, WR_CLOSE, WR_TICK, WR_FLUSH, WR_SHUTDOWN };
 
 struct wr_hdr {
-	uint32_t	type;
-	uint32_t	slot;
-	uint64_t	ts_ns;		/* packet time, tick time, flush seq */
-	uint32_t	caplen;
-	uint32_t	wirelen;
+	uint32_t type;
+	uint32_t slot;
+	uint64_t ts_ns; /* packet time, tick time, flush seq */
+	uint32_t caplen;
+	uint32_t wirelen;
 };
 
 struct wr_open {
-	uint8_t		 addr[16];
-	int		 has_trig;
-	struct spool_limits lim;
+	uint8_t		     addr[16];
+	int		     has_trig;
+	struct spool_limits  lim;
 	struct spool_trigger trig;
 	struct pretrig_snap *pre;
 };
 
 struct writer {
 	struct writer_config cfg;
-	struct spool	*sp;
-	struct ring	*q;
-	struct ring	*ev;
-	int		 wake_fd;
-	int		 ev_fd;
-	pthread_t	 th;
-	int		 has_thread;
-	int		 is_shut;
-	size_t		 cmd_spare;
-	_Atomic int	 is_sleeping;
-	_Atomic uint64_t done_seq;
-	_Atomic uint64_t events_dropped;
+	struct spool	    *sp;
+	struct ring	    *q;
+	struct ring	    *ev;
+	int		     wake_fd;
+	int		     ev_fd;
+	pthread_t	     th;
+	int		     has_thread;
+	int		     is_shut;
+	size_t		     cmd_spare;
+	_Atomic int	     is_sleeping;
+	_Atomic uint64_t     done_seq;
+	_Atomic uint64_t     events_dropped;
 	/* Loop side. */
-	uint64_t	 flush_seq;
-	uint32_t	*snaplen;
-	uint64_t	*drop_ring;
-	uint64_t	 pkts_queued, drop_ring_total, drop_closed, cmd_refused;
+	uint64_t  flush_seq;
+	uint32_t *snaplen;
+	uint64_t *drop_ring;
+	uint64_t  pkts_queued, drop_ring_total, drop_closed, cmd_refused;
 };
 
 void
@@ -100,12 +93,12 @@ static void
 on_event(void *arg, const struct spool_event *ev)
 {
 	struct writer *w = arg;
-	uint64_t one = 1;
-	void *p;
+	uint64_t       one = 1;
+	void	      *p;
 
 	if ((p = ring_reserve(w->ev, sizeof(*ev))) == NULL) {
-		atomic_fetch_add_explicit(&w->events_dropped, 1,
-		    memory_order_relaxed);
+		atomic_fetch_add_explicit(
+		    &w->events_dropped, 1, memory_order_relaxed);
 		return;
 	}
 	memcpy(p, ev, sizeof(*ev));
@@ -132,10 +125,10 @@ static void
 do_open(struct writer *w, uint32_t slot, struct wr_open *o)
 {
 	struct pretrig_pkt pp;
-	size_t off = 0;
+	size_t		   off = 0;
 
 	if (spool_open(w->sp, slot, o->addr, &o->lim,
-	    o->has_trig ? &o->trig : NULL) != 0)
+		o->has_trig ? &o->trig : NULL) != 0)
 		post_error(w, slot, o->addr, errno);
 	else
 		while (pretrig_snap_next(o->pre, &off, &pp))
@@ -148,7 +141,7 @@ do_open(struct writer *w, uint32_t slot, struct wr_open *o)
 static int
 handle(struct writer *w, const uint8_t *p, size_t len)
 {
-	struct wr_hdr h;
+	struct wr_hdr  h;
 	struct wr_open o;
 
 	if (len < sizeof(h))
@@ -174,8 +167,8 @@ handle(struct writer *w, const uint8_t *p, size_t len)
 		break;
 	case WR_FLUSH:
 		spool_sync(w->sp);
-		atomic_store_explicit(&w->done_seq, h.ts_ns,
-		    memory_order_release);
+		atomic_store_explicit(
+		    &w->done_seq, h.ts_ns, memory_order_release);
 		break;
 	case WR_SHUTDOWN:
 		spool_close_all(w->sp);
@@ -188,10 +181,10 @@ static void *
 writer_main(void *arg)
 {
 	struct writer *w = arg;
-	struct pollfd pfd;
-	uint64_t v;
-	size_t len;
-	void *p;
+	struct pollfd  pfd;
+	uint64_t       v;
+	size_t	       len;
+	void	      *p;
 
 	for (;;) {
 		while ((p = ring_peek(w->q, &len)) != NULL) {
@@ -203,8 +196,7 @@ writer_main(void *arg)
 		}
 		/* Idle: members still on the pool go to disk first. */
 		spool_sync(w->sp);
-		atomic_store_explicit(&w->is_sleeping, 1,
-		    memory_order_relaxed);
+		atomic_store_explicit(&w->is_sleeping, 1, memory_order_relaxed);
 		atomic_thread_fence(memory_order_seq_cst);
 		if (ring_peek(w->q, &len) == NULL) {
 			pfd.fd = w->wake_fd;
@@ -212,8 +204,7 @@ writer_main(void *arg)
 			if (poll(&pfd, 1, 1000) > 0)
 				(void)!read(w->wake_fd, &v, sizeof(v));
 		}
-		atomic_store_explicit(&w->is_sleeping, 0,
-		    memory_order_relaxed);
+		atomic_store_explicit(&w->is_sleeping, 0, memory_order_relaxed);
 	}
 }
 
@@ -246,7 +237,7 @@ enqueue(struct writer *w, const struct wr_hdr *h, const void *a, size_t alen,
 static void
 enqueue_wait(struct writer *w, const struct wr_hdr *h)
 {
-	struct timespec ts = { 0, 1000000 };
+	struct timespec ts = {0, 1000000};
 
 	while (enqueue(w, h, NULL, 0, NULL, 0, 0) != 0)
 		nanosleep(&ts, NULL);
@@ -256,10 +247,10 @@ struct writer *
 writer_new(const struct writer_config *cfg)
 {
 	struct writer *w;
-	int err;
+	int	       err;
 
-	if (cfg->spool.max_slots == 0 || (!cfg->is_inline &&
-	    cfg->queue_bytes < (1u << 20))) {
+	if (cfg->spool.max_slots == 0 ||
+	    (!cfg->is_inline && cfg->queue_bytes < (1u << 20))) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -328,10 +319,10 @@ writer_free(struct writer *w)
 	writer_shutdown(w);
 	/* Snapshots still queued (never opened) must not leak. */
 	if (w->q != NULL) {
-		struct wr_hdr h;
+		struct wr_hdr  h;
 		struct wr_open o;
-		size_t len;
-		uint8_t *p;
+		size_t	       len;
+		uint8_t	      *p;
 
 		while ((p = ring_peek(w->q, &len)) != NULL) {
 			memcpy(&h, p, sizeof(h));
@@ -391,7 +382,7 @@ writer_open_host(struct writer *w, uint32_t slot, const uint8_t addr[16],
     const struct spool_limits *lim, const struct spool_trigger *trig,
     struct pretrig_snap *pre)
 {
-	struct wr_hdr h;
+	struct wr_hdr  h;
 	struct wr_open o;
 
 	if (w->is_shut) {
@@ -427,11 +418,11 @@ writer_open_host(struct writer *w, uint32_t slot, const uint8_t addr[16],
 		w->snaplen[slot] = lim->snaplen;
 		{
 			struct pretrig_pkt pp;
-			size_t off = 0;
+			size_t		   off = 0;
 
 			while (pretrig_snap_next(pre, &off, &pp))
-				(void)spool_pkt(w->sp, slot, pp.ts_ns,
-				    pp.data, pp.caplen, pp.wirelen);
+				(void)spool_pkt(w->sp, slot, pp.ts_ns, pp.data,
+				    pp.caplen, pp.wirelen);
 		}
 		pretrig_snap_free(pre);
 		return 0;
@@ -499,9 +490,9 @@ writer_tick(struct writer *w, uint64_t now_ns)
 int
 writer_flush(struct writer *w)
 {
-	struct timespec ts = { 0, 200000 };
-	struct wr_hdr h;
-	uint64_t seq;
+	struct timespec ts = {0, 200000};
+	struct wr_hdr	h;
+	uint64_t	seq;
 
 	if (w->is_shut) {
 		errno = ESHUTDOWN;
@@ -531,8 +522,8 @@ int
 writer_next_event(struct writer *w, struct spool_event *ev)
 {
 	uint64_t v;
-	size_t len;
-	void *p;
+	size_t	 len;
+	void	*p;
 
 	if ((p = ring_peek(w->ev, &len)) == NULL) {
 		/* Drained: clear the eventfd (a later event sets it again;
@@ -554,8 +545,8 @@ writer_get_stats(const struct writer *w, struct writer_stats *st)
 	st->drop_ring = w->drop_ring_total;
 	st->drop_closed = w->drop_closed;
 	st->cmd_refused = w->cmd_refused;
-	st->events_dropped = atomic_load_explicit(&w->events_dropped,
-	    memory_order_relaxed);
+	st->events_dropped =
+	    atomic_load_explicit(&w->events_dropped, memory_order_relaxed);
 	if (w->q != NULL) {
 		st->ring_used = ring_used(w->q);
 		st->ring_cap = ring_cap(w->q);
@@ -564,8 +555,8 @@ writer_get_stats(const struct writer *w, struct writer_stats *st)
 }
 
 void
-writer_slot_stats(const struct writer *w, uint32_t slot,
-    struct writer_slot_stats *st)
+writer_slot_stats(
+    const struct writer *w, uint32_t slot, struct writer_slot_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	if (slot >= w->cfg.spool.max_slots)

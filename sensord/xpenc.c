@@ -47,27 +47,46 @@
 
 /* What a template field is filled from. */
 enum xp_val {
-	V_SRC4, V_DST4, V_SRC6, V_DST6, V_SPORT, V_DPORT, V_PROTO, V_FLAGS,
-	V_PKTS, V_BYTES, V_START_MS, V_END_MS, V_FIRST_UP, V_LAST_UP,
-	V_REASON, V_VLAN, V_FLOWID, V_RPKTS, V_RBYTES, V_RFLAGS, V_ICMP
+	V_SRC4,
+	V_DST4,
+	V_SRC6,
+	V_DST6,
+	V_SPORT,
+	V_DPORT,
+	V_PROTO,
+	V_FLAGS,
+	V_PKTS,
+	V_BYTES,
+	V_START_MS,
+	V_END_MS,
+	V_FIRST_UP,
+	V_LAST_UP,
+	V_REASON,
+	V_VLAN,
+	V_FLOWID,
+	V_RPKTS,
+	V_RBYTES,
+	V_RFLAGS,
+	V_ICMP
 };
 
 /* One template field: IE id (enterprise bit included), length, PEN. */
 struct xp_ie {
-	uint16_t	id;
-	uint16_t	len;
-	uint32_t	pen;
-	uint8_t		val;
+	uint16_t id;
+	uint16_t len;
+	uint32_t pen;
+	uint8_t	 val;
 };
 
 struct xp_tmpl {
-	uint16_t		 tid;
-	const struct xp_ie	*ie;
-	size_t			 n;
+	uint16_t	    tid;
+	const struct xp_ie *ie;
+	size_t		    n;
 };
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-#define REV(id, len)	((uint16_t)((id) | XP_IE_ENTERPRISE)), (len), XP_PEN_REVERSE
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define REV(id, len) \
+	((uint16_t)((id) | XP_IE_ENTERPRISE)), (len), XP_PEN_REVERSE
 
 /*
  * NetFlow v9 field types (RFC 3954 section 8).  136 (flowEndReason) is an
@@ -77,35 +96,35 @@ struct xp_tmpl {
  * conn-id, and nfdump 1.7.1 then files every record as a firewall event.
  */
 static const struct xp_ie v9_v4[] = {
-	{ 8, 4, 0, V_SRC4 },		/* IPV4_SRC_ADDR */
-	{ 12, 4, 0, V_DST4 },		/* IPV4_DST_ADDR */
-	{ 7, 2, 0, V_SPORT },		/* L4_SRC_PORT */
-	{ 11, 2, 0, V_DPORT },		/* L4_DST_PORT */
-	{ 32, 2, 0, V_ICMP },		/* ICMP_TYPE: type * 256 + code */
-	{ 4, 1, 0, V_PROTO },		/* PROTOCOL */
-	{ 6, 1, 0, V_FLAGS },		/* TCP_FLAGS */
-	{ 2, 8, 0, V_PKTS },		/* IN_PKTS */
-	{ 1, 8, 0, V_BYTES },		/* IN_BYTES */
-	{ 22, 4, 0, V_FIRST_UP },	/* FIRST_SWITCHED */
-	{ 21, 4, 0, V_LAST_UP },	/* LAST_SWITCHED */
-	{ 58, 2, 0, V_VLAN },		/* SRC_VLAN */
-	{ 136, 1, 0, V_REASON },	/* flowEndReason */
+    {8, 4, 0, V_SRC4},	    /* IPV4_SRC_ADDR */
+    {12, 4, 0, V_DST4},	    /* IPV4_DST_ADDR */
+    {7, 2, 0, V_SPORT},	    /* L4_SRC_PORT */
+    {11, 2, 0, V_DPORT},    /* L4_DST_PORT */
+    {32, 2, 0, V_ICMP},	    /* ICMP_TYPE: type * 256 + code */
+    {4, 1, 0, V_PROTO},	    /* PROTOCOL */
+    {6, 1, 0, V_FLAGS},	    /* TCP_FLAGS */
+    {2, 8, 0, V_PKTS},	    /* IN_PKTS */
+    {1, 8, 0, V_BYTES},	    /* IN_BYTES */
+    {22, 4, 0, V_FIRST_UP}, /* FIRST_SWITCHED */
+    {21, 4, 0, V_LAST_UP},  /* LAST_SWITCHED */
+    {58, 2, 0, V_VLAN},	    /* SRC_VLAN */
+    {136, 1, 0, V_REASON},  /* flowEndReason */
 };
 
 static const struct xp_ie v9_v6[] = {
-	{ 27, 16, 0, V_SRC6 },		/* IPV6_SRC_ADDR */
-	{ 28, 16, 0, V_DST6 },		/* IPV6_DST_ADDR */
-	{ 7, 2, 0, V_SPORT },
-	{ 11, 2, 0, V_DPORT },
-	{ 32, 2, 0, V_ICMP },		/* ICMP_TYPE: nfdump reads no 139 */
-	{ 4, 1, 0, V_PROTO },
-	{ 6, 1, 0, V_FLAGS },
-	{ 2, 8, 0, V_PKTS },
-	{ 1, 8, 0, V_BYTES },
-	{ 22, 4, 0, V_FIRST_UP },
-	{ 21, 4, 0, V_LAST_UP },
-	{ 58, 2, 0, V_VLAN },
-	{ 136, 1, 0, V_REASON },
+    {27, 16, 0, V_SRC6}, /* IPV6_SRC_ADDR */
+    {28, 16, 0, V_DST6}, /* IPV6_DST_ADDR */
+    {7, 2, 0, V_SPORT},
+    {11, 2, 0, V_DPORT},
+    {32, 2, 0, V_ICMP}, /* ICMP_TYPE: nfdump reads no 139 */
+    {4, 1, 0, V_PROTO},
+    {6, 1, 0, V_FLAGS},
+    {2, 8, 0, V_PKTS},
+    {1, 8, 0, V_BYTES},
+    {22, 4, 0, V_FIRST_UP},
+    {21, 4, 0, V_LAST_UP},
+    {58, 2, 0, V_VLAN},
+    {136, 1, 0, V_REASON},
 };
 
 /*
@@ -113,20 +132,24 @@ static const struct xp_ie v9_v6[] = {
  * tcpControlBits uses the reduced-size (1 byte) encoding of RFC 7011
  * section 6.2.
  */
-#define IPFIX_PORTS							\
-	{ 7, 2, 0, V_SPORT },		/* sourceTransportPort */	\
-	{ 11, 2, 0, V_DPORT },		/* destinationTransportPort */	\
-	{ 4, 1, 0, V_PROTO }		/* protocolIdentifier */
+#define IPFIX_PORTS \
+	{7, 2, 0, V_SPORT},	 /* sourceTransportPort */ \
+	    {11, 2, 0, V_DPORT}, /* destinationTransportPort */ \
+	{ \
+		4, 1, 0, V_PROTO \
+	} /* protocolIdentifier */
 
-#define IPFIX_COUNTS							\
-	{ 6, 1, 0, V_FLAGS },		/* tcpControlBits */		\
-	{ 2, 8, 0, V_PKTS },		/* packetDeltaCount */		\
-	{ 1, 8, 0, V_BYTES },		/* octetDeltaCount */		\
-	{ 152, 8, 0, V_START_MS },	/* flowStartMilliseconds */	\
-	{ 153, 8, 0, V_END_MS },	/* flowEndMilliseconds */	\
-	{ 58, 2, 0, V_VLAN },		/* vlanId */			\
-	{ 136, 1, 0, V_REASON },	/* flowEndReason */		\
-	{ 148, 8, 0, V_FLOWID }		/* flowId */
+#define IPFIX_COUNTS \
+	{6, 1, 0, V_FLAGS},	     /* tcpControlBits */ \
+	    {2, 8, 0, V_PKTS},	     /* packetDeltaCount */ \
+	    {1, 8, 0, V_BYTES},	     /* octetDeltaCount */ \
+	    {152, 8, 0, V_START_MS}, /* flowStartMilliseconds */ \
+	    {153, 8, 0, V_END_MS},   /* flowEndMilliseconds */ \
+	    {58, 2, 0, V_VLAN},	     /* vlanId */ \
+	    {136, 1, 0, V_REASON},   /* flowEndReason */ \
+	{ \
+		148, 8, 0, V_FLOWID \
+	} /* flowId */
 
 /*
  * RFC 5103 section 6.1: reverse IEs are PEN 29305 with the forward id.
@@ -135,59 +158,61 @@ static const struct xp_ie v9_v6[] = {
  * the right "out" slots), so the forward tcpControlBits must come later
  * to win.  Field order within a template is free (RFC 7011 section 3.4.1).
  */
-#define IPFIX_REVERSE							\
-	{ REV(6, 1), V_RFLAGS },	/* reverseTcpControlBits */	\
-	{ REV(2, 8), V_RPKTS },		/* reversePacketDeltaCount */	\
-	{ REV(1, 8), V_RBYTES }		/* reverseOctetDeltaCount */
+#define IPFIX_REVERSE \
+	{REV(6, 1), V_RFLAGS},	  /* reverseTcpControlBits */ \
+	    {REV(2, 8), V_RPKTS}, /* reversePacketDeltaCount */ \
+	{ \
+		REV(1, 8), V_RBYTES \
+	} /* reverseOctetDeltaCount */
 
 static const struct xp_ie ipfix_v4[] = {
-	{ 8, 4, 0, V_SRC4 },		/* sourceIPv4Address */
-	{ 12, 4, 0, V_DST4 },		/* destinationIPv4Address */
-	IPFIX_PORTS,
-	{ 32, 2, 0, V_ICMP },		/* icmpTypeCodeIPv4 */
-	IPFIX_COUNTS,
+    {8, 4, 0, V_SRC4},	/* sourceIPv4Address */
+    {12, 4, 0, V_DST4}, /* destinationIPv4Address */
+    IPFIX_PORTS,
+    {32, 2, 0, V_ICMP}, /* icmpTypeCodeIPv4 */
+    IPFIX_COUNTS,
 };
 
 static const struct xp_ie ipfix_v6[] = {
-	{ 27, 16, 0, V_SRC6 },		/* sourceIPv6Address */
-	{ 28, 16, 0, V_DST6 },		/* destinationIPv6Address */
-	IPFIX_PORTS,
-	{ 139, 2, 0, V_ICMP },		/* icmpTypeCodeIPv6 */
-	IPFIX_COUNTS,
+    {27, 16, 0, V_SRC6}, /* sourceIPv6Address */
+    {28, 16, 0, V_DST6}, /* destinationIPv6Address */
+    IPFIX_PORTS,
+    {139, 2, 0, V_ICMP}, /* icmpTypeCodeIPv6 */
+    IPFIX_COUNTS,
 };
 
 static const struct xp_ie ipfix_bi_v4[] = {
-	{ 8, 4, 0, V_SRC4 },
-	{ 12, 4, 0, V_DST4 },
-	IPFIX_PORTS,
-	{ 32, 2, 0, V_ICMP },
-	IPFIX_REVERSE,
-	IPFIX_COUNTS,
+    {8, 4, 0, V_SRC4},
+    {12, 4, 0, V_DST4},
+    IPFIX_PORTS,
+    {32, 2, 0, V_ICMP},
+    IPFIX_REVERSE,
+    IPFIX_COUNTS,
 };
 
 static const struct xp_ie ipfix_bi_v6[] = {
-	{ 27, 16, 0, V_SRC6 },
-	{ 28, 16, 0, V_DST6 },
-	IPFIX_PORTS,
-	{ 139, 2, 0, V_ICMP },
-	IPFIX_REVERSE,
-	IPFIX_COUNTS,
+    {27, 16, 0, V_SRC6},
+    {28, 16, 0, V_DST6},
+    IPFIX_PORTS,
+    {139, 2, 0, V_ICMP},
+    IPFIX_REVERSE,
+    IPFIX_COUNTS,
 };
 
 /* One uniflow (or the biflow) as it goes on the wire. */
 struct xp_view {
-	const uint8_t	*src;		/* 16-byte addresses */
-	const uint8_t	*dst;
-	uint16_t	 sport;
-	uint16_t	 dport;
-	uint8_t		 flags;
-	uint8_t		 rflags;
-	uint64_t	 pkts;
-	uint64_t	 bytes;
-	uint64_t	 rpkts;
-	uint64_t	 rbytes;
-	uint64_t	 first_us;
-	uint64_t	 last_us;
+	const uint8_t *src; /* 16-byte addresses */
+	const uint8_t *dst;
+	uint16_t       sport;
+	uint16_t       dport;
+	uint8_t	       flags;
+	uint8_t	       rflags;
+	uint64_t       pkts;
+	uint64_t       bytes;
+	uint64_t       rpkts;
+	uint64_t       rbytes;
+	uint64_t       first_us;
+	uint64_t       last_us;
 };
 
 static void
@@ -227,18 +252,18 @@ xp_end_reason(uint8_t reason)
 	/* RFC 5102 section 5.11.3 (flowEndReason). */
 	switch (reason) {
 	case END_IDLE:
-		return 1;		/* idle timeout */
+		return 1; /* idle timeout */
 	case END_ACTIVE:
-		return 2;		/* active timeout */
+		return 2; /* active timeout */
 	case END_FIN:
 	case END_RST:
-		return 3;		/* end of Flow detected */
+		return 3; /* end of Flow detected */
 	case END_EVICT:
-		return 5;		/* lack of resources */
+		return 5; /* lack of resources */
 	case END_EOF:
 	case END_SHUTDOWN:
 	default:
-		return 4;		/* forced end */
+		return 4; /* forced end */
 	}
 }
 
@@ -324,11 +349,11 @@ hdr_len(const struct xp_enc *enc)
 	case XP_NETFLOW5:
 		return XP_V5_HDR_LEN;
 	case XP_NETFLOW9:
-		return 20;		/* RFC 3954 section 5.1 */
+		return 20; /* RFC 3954 section 5.1 */
 	case XP_IPFIX:
 		break;
 	}
-	return 16;			/* RFC 7011 section 3.1 */
+	return 16; /* RFC 7011 section 3.1 */
 }
 
 static void
@@ -354,14 +379,14 @@ set_open(struct xp_enc *enc, uint16_t id)
 	enc->set_off = enc->len;
 	enc->set_id = id;
 	put16(enc, id);
-	put16(enc, 0);			/* length, at set_close() */
+	put16(enc, 0); /* length, at set_close() */
 }
 
 static void
 put_tmpl(struct xp_enc *enc, int v6)
 {
 	struct xp_tmpl t;
-	size_t i;
+	size_t	       i;
 
 	tmpl_get(enc, v6, &t);
 	put16(enc, t.tid);
@@ -391,13 +416,13 @@ put_options(struct xp_enc *enc)
 	if (enc->cfg.kind == XP_NETFLOW9) {
 		set_open(enc, 1);
 		put16(enc, XP_TID_OPTIONS);
-		put16(enc, 4);		/* scope length: one field */
-		put16(enc, 8);		/* option length: two fields */
-		put16(enc, 1);		/* scope System */
+		put16(enc, 4); /* scope length: one field */
+		put16(enc, 8); /* option length: two fields */
+		put16(enc, 1); /* scope System */
 		put16(enc, 4);
-		put16(enc, 34);		/* SAMPLING_INTERVAL */
+		put16(enc, 34); /* SAMPLING_INTERVAL */
 		put16(enc, 4);
-		put16(enc, 35);		/* SAMPLING_ALGORITHM */
+		put16(enc, 35); /* SAMPLING_ALGORITHM */
 		put16(enc, 1);
 		enc->n_hdr++;
 		set_open(enc, XP_TID_OPTIONS);
@@ -407,17 +432,17 @@ put_options(struct xp_enc *enc)
 	} else {
 		set_open(enc, 3);
 		put16(enc, XP_TID_OPTIONS);
-		put16(enc, 5);		/* field count */
-		put16(enc, 1);		/* scope field count */
-		put16(enc, 149);	/* observationDomainId */
+		put16(enc, 5);	 /* field count */
+		put16(enc, 1);	 /* scope field count */
+		put16(enc, 149); /* observationDomainId */
 		put16(enc, 4);
-		put16(enc, 34);		/* samplingInterval */
+		put16(enc, 34); /* samplingInterval */
 		put16(enc, 4);
-		put16(enc, 35);		/* samplingAlgorithm */
+		put16(enc, 35); /* samplingAlgorithm */
 		put16(enc, 1);
-		put16(enc, 305);	/* samplingPacketInterval */
+		put16(enc, 305); /* samplingPacketInterval */
 		put16(enc, 4);
-		put16(enc, 306);	/* samplingPacketSpace */
+		put16(enc, 306); /* samplingPacketSpace */
 		put16(enc, 4);
 		set_open(enc, XP_TID_OPTIONS);
 		put32(enc, enc->cfg.domain);
@@ -441,7 +466,8 @@ tmpl_is_due(const struct xp_enc *enc)
 	if (enc->tmpl_due)
 		return 1;
 	if (c->template_s > 0 &&
-	    enc->now_us >= enc->tmpl_sent_us + (uint64_t)c->template_s * 1000000)
+	    enc->now_us >=
+		enc->tmpl_sent_us + (uint64_t)c->template_s * 1000000)
 		return 1;
 	return c->template_dgrams > 0 &&
 	    enc->dgrams_since_tmpl >= c->template_dgrams;
@@ -480,7 +506,7 @@ uptime_ms(struct xp_enc *enc, uint64_t t_us)
 		enc->st.n_time_clamped++;
 		return 0;
 	}
-	return (uint32_t)(t_ms - enc->boot_ms);	/* wraps mod 2^32 */
+	return (uint32_t)(t_ms - enc->boot_ms); /* wraps mod 2^32 */
 }
 
 static void
@@ -488,7 +514,7 @@ dgram_finish(struct xp_enc *enc)
 {
 	uint8_t *h = enc->buf;
 	uint64_t now_ms = enc->now_us / 1000, secs, up;
-	int has_tmpl = enc->has_tmpl, rc;
+	int	 has_tmpl = enc->has_tmpl, rc;
 	uint32_t n_data = enc->n_data;
 
 	if (enc->len == 0)
@@ -504,24 +530,26 @@ dgram_finish(struct xp_enc *enc)
 		put_be(h + 8, now_ms / 1000, 4);
 		put_be(h + 12, now_ms % 1000 * 1000000, 4);
 		put_be(h + 16, enc->seq, 4);
-		h[20] = (uint8_t)(enc->cfg.domain >> 8);	/* engine type */
-		h[21] = (uint8_t)enc->cfg.domain;		/* engine id */
+		h[20] = (uint8_t)(enc->cfg.domain >> 8); /* engine type */
+		h[21] = (uint8_t)enc->cfg.domain;	 /* engine id */
 		/* Mode 01 (deterministic 1-in-N) in the top two bits. */
-		put_be(h + 22, enc->cfg.sampling > 1 ?
-		    (1u << 14 | enc->cfg.sampling) : 0, 2);
-		enc->seq += enc->n_hdr;			/* counts flows */
+		put_be(h + 22,
+		    enc->cfg.sampling > 1 ? (1u << 14 | enc->cfg.sampling) : 0,
+		    2);
+		enc->seq += enc->n_hdr; /* counts flows */
 		break;
 	case XP_NETFLOW9:
 		/* Header time rounded up to a second: see the top comment. */
 		secs = (enc->now_us + 999999) / 1000000;
-		up = secs * 1000 > enc->boot_ms ? secs * 1000 - enc->boot_ms : 0;
+		up =
+		    secs * 1000 > enc->boot_ms ? secs * 1000 - enc->boot_ms : 0;
 		put_be(h, 9, 2);
 		put_be(h + 2, enc->n_hdr, 2);
 		put_be(h + 4, up, 4);
 		put_be(h + 8, secs, 4);
 		put_be(h + 12, enc->seq, 4);
 		put_be(h + 16, enc->cfg.domain, 4);
-		enc->seq++;				/* counts packets */
+		enc->seq++; /* counts packets */
 		break;
 	case XP_IPFIX:
 		put_be(h, 10, 2);
@@ -529,7 +557,7 @@ dgram_finish(struct xp_enc *enc)
 		put_be(h + 4, enc->now_us / 1000000, 4);
 		put_be(h + 8, enc->seq, 4);
 		put_be(h + 12, enc->cfg.domain, 4);
-		enc->seq += enc->n_data + enc->n_opt;	/* counts records */
+		enc->seq += enc->n_data + enc->n_opt; /* counts records */
 		break;
 	}
 	if (!has_tmpl)
@@ -561,7 +589,7 @@ put_v5(struct xp_enc *enc, const struct convrec *cr, const struct xp_view *v)
 {
 	uint8_t *p;
 	uint64_t pkts = v->pkts, bytes = v->bytes;
-	size_t max = ((size_t)enc->cfg.mtu - XP_V5_HDR_LEN) / XP_V5_REC_LEN;
+	size_t	 max = ((size_t)enc->cfg.mtu - XP_V5_HDR_LEN) / XP_V5_REC_LEN;
 
 	if (max > XP_V5_MAX_RECS)
 		max = XP_V5_MAX_RECS;
@@ -579,16 +607,16 @@ put_v5(struct xp_enc *enc, const struct convrec *cr, const struct xp_view *v)
 	}
 	p = enc->buf + enc->len;
 	memset(p, 0, XP_V5_REC_LEN);
-	memcpy(p, v->src + 12, 4);		/* srcaddr */
-	memcpy(p + 4, v->dst + 12, 4);		/* dstaddr */
-	put_be(p + 16, pkts, 4);		/* dPkts */
-	put_be(p + 20, bytes, 4);		/* dOctets */
-	put_be(p + 24, uptime_ms(enc, v->first_us), 4);	/* First */
+	memcpy(p, v->src + 12, 4);			/* srcaddr */
+	memcpy(p + 4, v->dst + 12, 4);			/* dstaddr */
+	put_be(p + 16, pkts, 4);			/* dPkts */
+	put_be(p + 20, bytes, 4);			/* dOctets */
+	put_be(p + 24, uptime_ms(enc, v->first_us), 4); /* First */
 	put_be(p + 28, uptime_ms(enc, v->last_us), 4);	/* Last */
 	put_be(p + 32, v->sport, 2);
 	put_be(p + 34, v->dport, 2);
-	p[37] = v->flags;			/* tcp_flags */
-	p[38] = cr->proto;			/* prot */
+	p[37] = v->flags;  /* tcp_flags */
+	p[38] = cr->proto; /* prot */
 	enc->len += XP_V5_REC_LEN;
 	enc->n_hdr++;
 	enc->n_data++;
@@ -670,12 +698,12 @@ put_field(struct xp_enc *enc, uint8_t *p, const struct xp_ie *ie,
 }
 
 static void
-put_tmpl_rec(struct xp_enc *enc, const struct convrec *cr,
-    const struct xp_view *v)
+put_tmpl_rec(
+    struct xp_enc *enc, const struct convrec *cr, const struct xp_view *v)
 {
 	struct xp_tmpl t;
-	size_t i, rlen, need;
-	uint8_t *p;
+	size_t	       i, rlen, need;
+	uint8_t	      *p;
 
 	tmpl_get(enc, cr->family == 6, &t);
 	rlen = tmpl_rec_len(&t);
@@ -721,15 +749,15 @@ icmp_reverse(uint8_t proto, uint16_t tc)
 
 	if (proto == 1) {
 		switch (type) {
-		case 8:			/* echo -> echo reply */
+		case 8: /* echo -> echo reply */
 			return 0;
-		case 13:		/* timestamp -> timestamp reply */
-		case 15:		/* information request -> reply */
-		case 17:		/* address mask request -> reply */
+		case 13: /* timestamp -> timestamp reply */
+		case 15: /* information request -> reply */
+		case 17: /* address mask request -> reply */
 			return (uint16_t)((type + 1) << 8);
 		}
 	} else if (proto == 58 && type == 128) {
-		return 129 << 8;	/* ICMPv6 echo -> echo reply */
+		return 129 << 8; /* ICMPv6 echo -> echo reply */
 	}
 	return tc;
 }
@@ -744,17 +772,18 @@ void
 xp_enc_add(struct xp_enc *enc, const struct convrec *cr, uint64_t now_us)
 {
 	struct xp_view v;
-	uint64_t b;
-	int icmp = cr->proto == 1 || cr->proto == 58;
+	uint64_t       b;
+	int	       icmp = cr->proto == 1 || cr->proto == 58;
 
 	if (cr->reason == END_NONE)
-		return;			/* a start notice, not a record */
+		return; /* a start notice, not a record */
 	enc->st.n_records++;
 	if (!enc->has_boot) {
 		b = enc->cfg.start_us;
 		if (b == 0)
-			b = cr->start_us != 0 && cr->start_us < now_us ?
-			    cr->start_us : now_us;
+			b = cr->start_us != 0 && cr->start_us < now_us
+			    ? cr->start_us
+			    : now_us;
 		enc->boot_ms = b / 1000000 * 1000;
 		enc->has_boot = 1;
 	}

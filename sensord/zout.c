@@ -32,30 +32,30 @@
 
 #include "zout.h"
 
-#define STORED_MAX	65535u
-#define GZ_HDR		10u
-#define GZ_TRAILER	8u
+#define STORED_MAX 65535u
+#define GZ_HDR 10u
+#define GZ_TRAILER 8u
 
 struct zout_ctx {
 	struct libdeflate_compressor *c[ZOUT_MAX_LEVEL + 1];
-	uint8_t		*sample;	/* scratch for the test compression */
+	uint8_t *sample; /* scratch for the test compression */
 };
 
 struct zout_worker {
 	struct zout	*z;
-	struct zout_ctx	*ctx;
+	struct zout_ctx *ctx;
 	pthread_t	 th;
 };
 
 struct zout {
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv_work;
-	pthread_cond_t	 cv_done;
-	struct zout_job	*q_head, *q_tail;
-	int		 is_stopping;
-	unsigned	 nthreads;
+	pthread_mutex_t	   mu;
+	pthread_cond_t	   cv_work;
+	pthread_cond_t	   cv_done;
+	struct zout_job	  *q_head, *q_tail;
+	int		   is_stopping;
+	unsigned	   nthreads;
 	struct zout_worker w[ZOUT_MAX_THREADS];
-	struct zout_ctx	*own;		/* nthreads == 0 */
+	struct zout_ctx	  *own; /* nthreads == 0 */
 };
 
 static void
@@ -79,11 +79,11 @@ gz_header(uint8_t *p, uint8_t flags)
 {
 	p[0] = 0x1f;
 	p[1] = 0x8b;
-	p[2] = 8;		/* CM = deflate */
+	p[2] = 8; /* CM = deflate */
 	p[3] = flags;
-	put_le32(p + 4, 0);	/* MTIME: none (files must not depend on it) */
-	p[8] = 0;		/* XFL */
-	p[9] = 3;		/* OS = Unix */
+	put_le32(p + 4, 0); /* MTIME: none (files must not depend on it) */
+	p[8] = 0;	    /* XFL */
+	p[9] = 3;	    /* OS = Unix */
 }
 
 size_t
@@ -105,15 +105,15 @@ zout_meta_member(uint8_t *out, const char *comment, size_t len)
 {
 	uint8_t *p = out;
 
-	gz_header(p, 0x10);		/* FLG.FCOMMENT */
+	gz_header(p, 0x10); /* FLG.FCOMMENT */
 	p += GZ_HDR;
 	memcpy(p, comment, len);
 	p += len;
 	*p++ = 0;
-	*p++ = 0x03;			/* BFINAL=1, BTYPE=01, end-of-block */
+	*p++ = 0x03; /* BFINAL=1, BTYPE=01, end-of-block */
 	*p++ = 0x00;
-	put_le32(p, 0);			/* CRC-32 of nothing */
-	put_le32(p + 4, 0);		/* ISIZE */
+	put_le32(p, 0);	    /* CRC-32 of nothing */
+	put_le32(p + 4, 0); /* ISIZE */
 	p += GZ_TRAILER;
 	return (size_t)(p - out);
 }
@@ -122,13 +122,13 @@ static size_t
 store(const uint8_t *in, size_t n, uint8_t *out)
 {
 	uint8_t *p = out;
-	size_t off = 0, b;
+	size_t	 off = 0, b;
 
 	gz_header(p, 0);
 	p += GZ_HDR;
 	do {
 		b = n - off > STORED_MAX ? STORED_MAX : n - off;
-		*p++ = off + b == n ? 1 : 0;	/* BFINAL, BTYPE=00 */
+		*p++ = off + b == n ? 1 : 0; /* BFINAL, BTYPE=00 */
 		put_le16(p, (uint32_t)b);
 		put_le16(p + 2, (uint32_t)(~b & 0xffff));
 		p += 4;
@@ -181,7 +181,7 @@ zout_member(struct zout_ctx *zc, int level, const uint8_t *in, size_t n,
     uint8_t *out, int *is_stored)
 {
 	struct libdeflate_compressor *c;
-	size_t len, s;
+	size_t			      len, s;
 
 	*is_stored = 1;
 	if (level <= 0 || n < 64)
@@ -193,8 +193,8 @@ zout_member(struct zout_ctx *zc, int level, const uint8_t *in, size_t n,
 		return store(in, n, out);
 	if (n > 2 * ZOUT_SAMPLE) {
 		s = ZOUT_SAMPLE;
-		if (libdeflate_deflate_compress(c, in, s, zc->sample,
-		    min_saving_cap(s)) == 0)
+		if (libdeflate_deflate_compress(
+			c, in, s, zc->sample, min_saving_cap(s)) == 0)
 			return store(in, n, out);
 	}
 	len = libdeflate_gzip_compress(c, in, n, out, min_saving_cap(n));
@@ -207,16 +207,16 @@ zout_member(struct zout_ctx *zc, int level, const uint8_t *in, size_t n,
 static void
 run_job(struct zout_ctx *zc, struct zout_job *j)
 {
-	j->out_len = zout_member(zc, j->level, j->in, j->in_len, j->out,
-	    &j->is_stored);
+	j->out_len =
+	    zout_member(zc, j->level, j->in, j->in_len, j->out, &j->is_stored);
 }
 
 static void *
 worker(void *arg)
 {
 	struct zout_worker *w = arg;
-	struct zout *z = w->z;
-	struct zout_job *j;
+	struct zout	   *z = w->z;
+	struct zout_job	   *j;
 
 	pthread_mutex_lock(&z->mu);
 	for (;;) {
@@ -242,7 +242,7 @@ struct zout *
 zout_new(unsigned nthreads)
 {
 	struct zout *z;
-	unsigned i;
+	unsigned     i;
 
 	if (nthreads > ZOUT_MAX_THREADS) {
 		errno = EINVAL;

@@ -24,27 +24,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ZOUT_MIN_SAVING_PCT	3	/* store chunks that save less */
-#define ZOUT_SAMPLE		16384	/* bytes test-compressed first */
-#define ZOUT_MAX_LEVEL		12	/* libdeflate's range is 0..12 */
-#define ZOUT_MAX_THREADS	8
+#define ZOUT_MIN_SAVING_PCT 3 /* store chunks that save less */
+#define ZOUT_SAMPLE 16384     /* bytes test-compressed first */
+#define ZOUT_MAX_LEVEL 12     /* libdeflate's range is 0..12 */
+#define ZOUT_MAX_THREADS 8
 
 /* Exact size of a stored member of n bytes; no member is ever larger. */
-size_t	zout_bound(size_t n);
+size_t zout_bound(size_t n);
 
 /* Size of the metadata member for a comment of n bytes. */
-size_t	zout_meta_size(size_t comment_len);
+size_t zout_meta_size(size_t comment_len);
 
 /*
  * A member with an empty body whose gzip header carries `comment` (FCOMMENT,
  * Latin-1, no NUL inside): the file's provenance, readable after a crash.
  * out must hold zout_meta_size(len) bytes; returns that size.
  */
-size_t	zout_meta_member(uint8_t *out, const char *comment, size_t len);
+size_t zout_meta_member(uint8_t *out, const char *comment, size_t len);
 
 /* Per-thread compressor cache (libdeflate compressors are not shared). */
 struct zout_ctx;
-struct zout_ctx	*zout_ctx_new(void);
+struct zout_ctx *zout_ctx_new(void);
 void		 zout_ctx_free(struct zout_ctx *zc);
 
 /*
@@ -53,31 +53,31 @@ void		 zout_ctx_free(struct zout_ctx *zc);
  * tells whether the chunk was stored.  Fails only on allocation of a
  * compressor, and then stores (never fails).
  */
-size_t	zout_member(struct zout_ctx *zc, int level, const uint8_t *in,
-	    size_t n, uint8_t *out, int *is_stored);
+size_t zout_member(struct zout_ctx *zc, int level, const uint8_t *in, size_t n,
+    uint8_t *out, int *is_stored);
 
 /* A unit of work for the pool.  The caller owns the buffers. */
 struct zout_job {
-	const uint8_t	*in;
-	size_t		 in_len;
-	uint8_t		*out;		/* zout_bound(in_len) bytes */
-	int		 level;
+	const uint8_t *in;
+	size_t	       in_len;
+	uint8_t	      *out; /* zout_bound(in_len) bytes */
+	int	       level;
 	/* Results, valid once the job is done. */
-	size_t		 out_len;
-	int		 is_stored;
+	size_t out_len;
+	int    is_stored;
 	/* Private to zout. */
 	int		 is_done;
-	struct zout_job	*next;
+	struct zout_job *next;
 };
 
 struct zout;
 /* nthreads 0..ZOUT_MAX_THREADS; NULL with errno on failure. */
-struct zout	*zout_new(unsigned nthreads);
+struct zout *zout_new(unsigned nthreads);
 /* Waits for queued jobs, joins the threads. */
-void		 zout_free(struct zout *z);
-void		 zout_submit(struct zout *z, struct zout_job *j);
-void		 zout_wait(struct zout *z, struct zout_job *j);
-int		 zout_is_done(struct zout *z, struct zout_job *j);
-unsigned	 zout_threads(const struct zout *z);
+void	 zout_free(struct zout *z);
+void	 zout_submit(struct zout *z, struct zout_job *j);
+void	 zout_wait(struct zout *z, struct zout_job *j);
+int	 zout_is_done(struct zout *z, struct zout_job *j);
+unsigned zout_threads(const struct zout *z);
 
 #endif /* SENSORD_ZOUT_H */
