@@ -116,7 +116,8 @@ deps:
 
 test-deps: deps
 	@missing=; for t in tshark capinfos tcpdump nfcapd nfdump softflowd \
-	    nmap tcpreplay ip jq clang curl python3 zcat; do \
+	    nmap tcpreplay ip jq clang curl python3 zcat ping clang-format \
+	    cppcheck; do \
 	    command -v $$t >/dev/null || missing=1; done; \
 	    [ -x /usr/bin/time ] || missing=1; \
 	    [ -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ] || \
