@@ -1471,7 +1471,8 @@ host_beacon_judge(struct host_table *ht, struct host *h, struct hbeacon *p,
 	}
 	score = bl_beacon_score(iv, n, sz, n, &med);
 	/* A period longer than the policy's max_period is not a beacon. */
-	if (cfg->beacon_max_period_ms != 0 && med > cfg->beacon_max_period_ms)
+	if (cfg->beacon_max_period_ms != 0 &&
+	    med > (double)cfg->beacon_max_period_ms)
 		score = 0;
 	if (score >= min) {
 		if (p->streak < UINT16_MAX)
