@@ -241,6 +241,25 @@ if [ "$sd_ok" -eq 1 ]; then
 	    "vs softflowd: $(awk -v a="$M_CPU" -v b="$sf_cpu" 'BEGIN { if (a > 0 && b != "n/a") printf "%.2fx", b / a; else print "n/a" }')"
 fi
 
+# (b3) metering with one busy host escalated for the whole trace (goal:
+# >= 0.8x metering with none): a policy whose only home host is 10.1.0.2,
+# escalated at its first conversation; compared with the same policy and
+# no home host at all.
+if [ "$sd_ok" -eq 1 ]; then
+	mkdir -p "$W/pol1/hosts" "$W/state3" "$W/state4"
+	printf '[global]\nuser =\nhome_nets = 10.1.0.2/32\n[capture]\nduration = 1h\nmax_duration = 1h\n[absolute]\nconns.1m = 1\n' \
+	    >"$W/pol1/default.conf"
+	measure sensord_none "$SENSORD" -r "$F" -D "$W/state3" -p "$W/pol1" \
+	    --home-net 192.0.2.0/32 --summary json
+	c_none=$M_CPU
+	measure sensord_esc "$SENSORD" -r "$F" -D "$W/state4" -p "$W/pol1" \
+	    --summary json
+	c_esc=$M_CPU
+	cap_pk=$(jq -s 'map(select(.event == "capture_file") | .packets) | add // 0' "$W/state4/events.jsonl")
+	echo "one busy host escalated ($cap_pk packets captured): $c_esc CPU s" \
+	    "vs $c_none with none: $(awk -v a="$c_esc" -v b="$c_none" 'BEGIN { if (a > 0) printf "%.2fx", b / a; else print "n/a" }') the metering rate (goal >= 0.8x)"
+fi
+
 # (d) the capture write path, when the spool writer's tool is built.
 if [ -x "$TOOLS/spoolw" ]; then
 	C=$DIR/trace-$CN-$SEED.pcap
