@@ -1498,6 +1498,14 @@ cap_admit(struct spool *sp, struct sp_cap *c, size_t add)
 				return -1;
 			}
 			cap_close_file(sp, c, SPOOL_WHY_ROTATE_SIZE);
+			/* Its last members failed: suspended, no file.  A new
+			 * file now would take this packet without a RESUMED
+			 * event and stay suspended, every later packet
+			 * dropped; the tick's probe decides instead. */
+			if (c->is_suspended) {
+				errno = EAGAIN;
+				return -1;
+			}
 			continue;
 		}
 		if (h->bytes + res > c->lim.host_cap) {
@@ -1673,8 +1681,15 @@ spool_pkt(struct spool *sp, uint32_t slot, uint64_t ts_ns,
 		CTR_ADD(k->drop_badts, 1);
 		return -1;
 	}
-	if (c->fd >= 0 && ts_ns >= c->rot_deadline)
+	if (c->fd >= 0 && ts_ns >= c->rot_deadline) {
 		cap_close_file(sp, c, SPOOL_WHY_ROTATE_TIME);
+		if (c->is_suspended && !was_suspended) {
+			/* As in cap_admit: the close failed to write. */
+			CTR_ADD(k->drop_suspended, 1);
+			errno = EAGAIN;
+			return -1;
+		}
+	}
 	add = PCAPFMT_RHDR_LEN + caplen;
 	if (cap_admit(sp, c, add) != 0) {
 		if (errno == E2BIG)
