@@ -1462,6 +1462,19 @@ avail_refresh(struct spool *sp)
 }
 
 /*
+ * Room on the file system for a new file's metadata and one full member
+ * (statfs, at most once per tick)?  Yes when it cannot be told.
+ */
+static int
+probe_room(struct spool *sp)
+{
+	if (avail_refresh(sp) != 0)
+		return 1;
+	return sp->avail >= zout_meta_size(SP_META_MAX) +
+	    zout_bound(sp->cfg.chunk_bytes);
+}
+
+/*
  * Admit `add` more raw bytes into the capture: rotate, delete oldest
  * files, or suspend, so that every cap holds for the worst case of what
  * would then be on disk.  0 when admitted; -1 with errno E2BIG (can never
@@ -1771,8 +1784,14 @@ spool_tick(struct spool *sp, uint64_t now_ns)
 			continue;
 		if (c->why == SPOOL_WHY_WRITE_ERROR) {
 			/* Queued members were retried above; with no file,
-			 * let the next packet try to open one. */
-			c->may_probe = 1;
+			 * let the next packet try to open one, once a whole
+			 * member fits: a full disk takes the small metadata
+			 * member, and a probe that succeeded on it would
+			 * resume only to fail again on the first chunk, a
+			 * SUSPENDED and RESUMED pair per file for as long
+			 * as the disk stays full. */
+			if (c->fd < 0 && probe_room(sp))
+				c->may_probe = 1;
 			continue;
 		}
 		/* Room for a full-size packet again? */
