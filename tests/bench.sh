@@ -14,9 +14,10 @@
 # each pinned to one CPU (taskset -c $BENCH_CPU) under /usr/bin/time for
 # wall time, CPU time (user + sys) and peak RSS.  The machine is shared, so
 # packets per CPU-second is the figure to compare; wall time is shown too.
-# Then, when $TOOLS/spoolw exists (`spoolw IN.pcap OUTDIR` writes IN
-# through the capture writer as one host's capture files under OUTDIR), the
-# capture write path against `gzip -1` on a 1M-packet prefix trace.
+# Then, when $TOOLS/spoolw exists (`spoolw -d OUTDIR IN.pcap` writes IN
+# through the capture writer as one host's capture files under OUTDIR:
+# 64 MiB files, level 1, two compression threads), the capture write path
+# against `gzip -1` on a 1M-packet prefix trace.
 #
 # Knobs: BENCH_PACKETS (5000000), BENCH_SEED (1), BENCH_COMP_PACKETS
 # (1000000), BENCH_DIR (bench-data), BENCH_CPU (0), BENCH_TIMEOUT (600 s
@@ -235,7 +236,7 @@ if [ -x "$TOOLS/spoolw" ]; then
 	CB=$(stat -c %s "$C")
 	cat "$C" >/dev/null
 	mkdir -p "$W/spool"
-	measure spoolw "$TOOLS/spoolw" "$C" "$W/spool"
+	measure spoolw "$TOOLS/spoolw" -q -H 4294967296 -d "$W/spool" "$C"
 	sw_rc=$M_RC sw_wall=$M_WALL sw_cpu=$M_CPU sw_rss=$M_RSS
 	sw_out=$(find "$W/spool" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
 	measure gzip sh -c 'gzip -1 -c "$1" >"$2"' sh "$C" "$W/gzip.gz"
