@@ -1485,6 +1485,19 @@ avail_refresh(struct spool *sp)
 }
 
 /*
+ * Room on the file system for a new file's metadata and one full member
+ * (statfs, at most once per tick)?  Yes when it cannot be told.
+ */
+static int
+probe_room(struct spool *sp)
+{
+	if (avail_refresh(sp) != 0)
+		return 1;
+	return sp->avail >= zout_meta_size(SP_META_MAX) +
+	    zout_bound(sp->cfg.chunk_bytes);
+}
+
+/*
  * Admit `add` more raw bytes into the capture: rotate, delete oldest
  * files, or suspend, so that every cap holds for the worst case of what
  * would then be on disk.  0 when admitted; -1 with errno E2BIG (can never
@@ -1522,6 +1535,14 @@ cap_admit(struct spool *sp, struct sp_cap *c, size_t add)
 				return -1;
 			}
 			cap_close_file(sp, c, SPOOL_WHY_ROTATE_SIZE);
+			/* Its last members failed: suspended, no file.  A new
+			 * file now would take this packet without a RESUMED
+			 * event and stay suspended, every later packet
+			 * dropped; the tick's probe decides instead. */
+			if (c->is_suspended) {
+				errno = EAGAIN;
+				return -1;
+			}
 			continue;
 		}
 		if (h->bytes + res > c->lim.host_cap) {
@@ -1698,8 +1719,15 @@ spool_pkt(struct spool *sp, uint32_t slot, uint64_t ts_ns, const uint8_t *data,
 		CTR_ADD(k->drop_badts, 1);
 		return -1;
 	}
-	if (c->fd >= 0 && ts_ns >= c->rot_deadline)
+	if (c->fd >= 0 && ts_ns >= c->rot_deadline) {
 		cap_close_file(sp, c, SPOOL_WHY_ROTATE_TIME);
+		if (c->is_suspended && !was_suspended) {
+			/* As in cap_admit: the close failed to write. */
+			CTR_ADD(k->drop_suspended, 1);
+			errno = EAGAIN;
+			return -1;
+		}
+	}
 	add = PCAPFMT_RHDR_LEN + caplen;
 	if (cap_admit(sp, c, add) != 0) {
 		if (errno == E2BIG)
@@ -1782,8 +1810,14 @@ spool_tick(struct spool *sp, uint64_t now_ns)
 			continue;
 		if (c->why == SPOOL_WHY_WRITE_ERROR) {
 			/* Queued members were retried above; with no file,
-			 * let the next packet try to open one. */
-			c->may_probe = 1;
+			 * let the next packet try to open one, once a whole
+			 * member fits: a full disk takes the small metadata
+			 * member, and a probe that succeeded on it would
+			 * resume only to fail again on the first chunk, a
+			 * SUSPENDED and RESUMED pair per file for as long
+			 * as the disk stays full. */
+			if (c->fd < 0 && probe_room(sp))
+				c->may_probe = 1;
 			continue;
 		}
 		/* Room for a full-size packet again? */
