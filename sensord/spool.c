@@ -1493,8 +1493,8 @@ probe_room(struct spool *sp)
 {
 	if (avail_refresh(sp) != 0)
 		return 1;
-	return sp->avail >= zout_meta_size(SP_META_MAX) +
-	    zout_bound(sp->cfg.chunk_bytes);
+	return sp->avail >=
+	    zout_meta_size(SP_META_MAX) + zout_bound(sp->cfg.chunk_bytes);
 }
 
 /*
@@ -1705,10 +1705,12 @@ spool_pkt(struct spool *sp, uint32_t slot, uint64_t ts_ns, const uint8_t *data,
 		caplen = c->lim.snaplen;
 	was_suspended = c->is_suspended;
 	if (c->is_suspended) {
-		/* Only a write-error suspension with no file is probed from
-		 * the packet path (the open is the write that tells). */
-		if (!(c->may_probe && c->fd < 0 &&
-			c->why == SPOOL_WHY_WRITE_ERROR)) {
+		/* Only a write-error suspension is probed from the packet
+		 * path, once the tick saw room for a whole member: the open
+		 * (no file) or the next sealed member is the write that
+		 * tells.  A file left open by the failed write is probed
+		 * too, or a disk freed under it would never resume. */
+		if (!(c->may_probe && c->why == SPOOL_WHY_WRITE_ERROR)) {
 			CTR_ADD(k->drop_suspended, 1);
 			errno = EAGAIN;
 			return -1;
@@ -1809,14 +1811,14 @@ spool_tick(struct spool *sp, uint64_t now_ns)
 		if (!c->is_suspended)
 			continue;
 		if (c->why == SPOOL_WHY_WRITE_ERROR) {
-			/* Queued members were retried above; with no file,
-			 * let the next packet try to open one, once a whole
+			/* Queued members were retried above; with none left,
+			 * let the next packet try again, once a whole
 			 * member fits: a full disk takes the small metadata
 			 * member, and a probe that succeeded on it would
 			 * resume only to fail again on the first chunk, a
 			 * SUSPENDED and RESUMED pair per file for as long
 			 * as the disk stays full. */
-			if (c->fd < 0 && probe_room(sp))
+			if (c->q_n == 0 && probe_room(sp))
 				c->may_probe = 1;
 			continue;
 		}
