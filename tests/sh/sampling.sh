@@ -28,6 +28,7 @@
 # sensord writes capture files for an escalation in events.jsonl; until the
 # capture writer is wired in (capwire.c), a skip line says so.
 source "$TOP/tests/lib/lib.sh"
+source "$TOP/tests/lib/nfcapd.sh"
 need_cmd jq zcat nfcapd nfdump
 T=$T_TMP
 N=10
@@ -45,31 +46,6 @@ address = 10.1.0.2
 [absolute]
 conns.1m = 20
 POL
-
-free_port() {
-	local p i
-	for i in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		grep -qi ":$(printf %04X $p) " /proc/net/udp /proc/net/udp6 \
-		    2>/dev/null || break
-	done
-	echo $p
-}
-
-start_nfcapd() {	# dir port; sets NFC_PID
-	local dir=$1 port=$2 i
-	mkdir -p "$dir"
-	nfcapd -w "$dir" -p "$port" -b 127.0.0.1 -t 3600 >"$dir.log" 2>&1 &
-	NFC_PID=$!
-	T_CLEANUP+=("kill -9 $NFC_PID 2>/dev/null")
-	for i in $(seq 100); do
-		grep -qi "^ *[0-9]*: 0100007F:$(printf %04X "$port") " /proc/net/udp &&
-		    return 0
-		kill -0 "$NFC_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	return 1
-}
 
 stop_pid() {	# pid signal
 	local i
