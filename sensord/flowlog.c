@@ -295,37 +295,6 @@ put_addr(char *p, const uint8_t a[16])
 	return p;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t
-utf8_seq(const uint8_t *s, size_t n)
-{
-	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
-	size_t	need, i;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		need = 1;
-	else if (c >= 0xe0 && c <= 0xef) {
-		need = 2;
-		if (c == 0xe0)
-			lo = 0xa0; /* no overlong forms */
-		else if (c == 0xed)
-			hi = 0x9f; /* no surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 3;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f; /* <= U+10FFFF */
-	} else
-		return 0;
-	if (n < need + 1 || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i <= need; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return need + 1;
-}
-
 /*
  * Quoted JSON string of n bytes into out (room for 6 * n + 2).  See the
  * top comment for the treatment of bytes that are not valid UTF-8.
@@ -345,7 +314,7 @@ put_str_slow(char *p, const uint8_t *s, size_t n)
 			i++;
 			continue;
 		}
-		if (c >= 0x80 && (k = utf8_seq(s + i, n - i)) > 0) {
+		if (c >= 0x80 && (k = util_utf8_len(s + i, n - i)) > 0) {
 			memcpy(p, s + i, k);
 			p += k;
 			i += k;

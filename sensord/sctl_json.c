@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sctl_json.h"
+#include "util.h"
 
 void
 sj_init(struct sj *j, const uint8_t *p, size_t len)
@@ -391,37 +392,6 @@ sj_end(struct sj *j)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s (2..4 bytes), or 0. */
-static size_t
-utf8_len(const uint8_t *s, size_t n)
-{
-	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
-	size_t	need, i;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		need = 1;
-	else if (c >= 0xe0 && c <= 0xef) {
-		need = 2;
-		if (c == 0xe0)
-			lo = 0xa0; /* overlong */
-		else if (c == 0xed)
-			hi = 0x9f; /* surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 3;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f; /* past U+10FFFF */
-	} else
-		return 0;
-	if (n < need + 1 || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i <= need; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return need + 1;
-}
-
 void
 sj_put_str(FILE *f, const uint8_t *s, size_t n)
 {
@@ -434,7 +404,7 @@ sj_put_str(FILE *f, const uint8_t *s, size_t n)
 		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
 			fputc(c, f);
 			i++;
-		} else if (c >= 0x80 && (k = utf8_len(s + i, n - i)) > 0) {
+		} else if (c >= 0x80 && (k = util_utf8_len(s + i, n - i)) > 0) {
 			fwrite(s + i, 1, k, f);
 			i += k;
 		} else {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "sctl_cap.h"
+#include "spool.h"
 #include "sctl_json.h"
 
 #define SIDE_FORMAT "sensord-capture/1"
@@ -436,17 +437,5 @@ sctl_name_parse(const char *name, uint64_t *id, uint64_t *t_s)
 int
 sctl_dir_addr(const char *name, uint8_t addr[16])
 {
-	char   a[ADDR_STRLEN], back[ADDR_STRLEN];
-	size_t i;
-
-	if (strlen(name) >= sizeof(a))
-		return -1;
-	for (i = 0; name[i] != '\0'; i++)
-		a[i] = name[i] == '_' ? ':' : name[i];
-	a[i] = '\0';
-	if (addr_parse(a, addr) != 0)
-		return -1;
-	/* Only the form spool writes (no "::ffff:1.2.3.4", no "1.02.3.4"). */
-	spool_host_dirname(addr, back, sizeof(back));
-	return strcmp(back, name) == 0 ? 0 : -1;
+	return spool_dirname_addr(name, addr);
 }

@@ -319,9 +319,8 @@ spool_host_dirname(const uint8_t addr[16], char *buf, size_t size)
 	util_strlcpy(buf, a, size);
 }
 
-/* The address a directory name stands for; -1 unless canonical. */
-static int
-dirname_addr(const char *name, uint8_t addr[16])
+int
+spool_dirname_addr(const char *name, uint8_t addr[16])
 {
 	char   a[ADDR_STRLEN], back[ADDR_STRLEN];
 	size_t i;
@@ -2321,7 +2320,7 @@ scan_all(struct spool *sp)
 	}
 	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
-		if (dirname_addr(de->d_name, addr) != 0 ||
+		if (spool_dirname_addr(de->d_name, addr) != 0 ||
 		    fstatat(sp->capdfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) !=
 			0 ||
 		    !S_ISDIR(st.st_mode))

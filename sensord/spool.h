@@ -203,7 +203,10 @@ void spool_slot_stats(
 void spool_get_stats(const struct spool *sp, struct spool_stats *st);
 
 /* Directory name for an address: "192.0.2.1", "2001_db8__1". */
-void	    spool_host_dirname(const uint8_t addr[16], char *buf, size_t size);
+void spool_host_dirname(const uint8_t addr[16], char *buf, size_t size);
+/* The address a host directory name stands for: 0, or -1 unless it is the
+ * exact name spool_host_dirname() gives (no "::ffff:1.2.3.4", no "1.02.3.4"). */
+int	    spool_dirname_addr(const char *name, uint8_t addr[16]);
 const char *spool_why_name(enum spool_why why);
 const char *spool_ev_name(enum spool_ev_type type);
 

@@ -237,3 +237,33 @@ time_parse(const char *s, uint64_t *us)
 	*us = (uint64_t)t * 1000000 + frac;
 	return 0;
 }
+
+size_t
+util_utf8_len(const uint8_t *s, size_t n)
+{
+	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
+	size_t	need, i;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		need = 1;
+	else if (c >= 0xe0 && c <= 0xef) {
+		need = 2;
+		if (c == 0xe0)
+			lo = 0xa0; /* no overlong forms */
+		else if (c == 0xed)
+			hi = 0x9f; /* no surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		need = 3;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f; /* <= U+10FFFF */
+	} else
+		return 0;
+	if (n < need + 1 || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i <= need; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return need + 1;
+}

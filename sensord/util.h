@@ -51,4 +51,11 @@ void time_fmt_us(uint64_t ts_us, char *buf, size_t size);
  */
 int time_parse(const char *s, uint64_t *us);
 
+/*
+ * Length of the valid UTF-8 sequence of 2..4 bytes at s (n readable), or
+ * 0: no overlong forms, no surrogates, nothing past U+10FFFF.  JSON
+ * writers pass such sequences through and escape everything else.
+ */
+size_t util_utf8_len(const uint8_t *s, size_t n);
+
 #endif /* SENSORD_UTIL_H */
