@@ -130,7 +130,8 @@ struct sensord {
 	struct pktinfo	    batch[SD_BATCH]; /* decoded, not metered */
 	size_t		    n_batch;
 	uint8_t		    batch_iface;
-	double		    elapsed_s; /* wall time of the replay */
+	double		    elapsed_s;	    /* wall time of the replay */
+	double		    metering_cpu_s; /* CPU time of the packet thread */
 
 	/* Live mode. */
 	struct capture	      caps[SD_MAX_INPUTS];

@@ -84,8 +84,10 @@ summary_json(const struct sensord *sd, const struct ft_stats *fs)
 		printf("%s\"%s\":%llu", i > 1 ? "," : "",
 		    conv_reason_name((enum end_reason)i),
 		    (unsigned long long)fs->n_end[i]);
-	printf("}},\"elapsed_s\":%.6f,\"pps\":%.0f}\n", sd->elapsed_s,
-	    sd->elapsed_s > 0 ? (double)c->n_pkts / sd->elapsed_s : 0.0);
+	printf("}},\"elapsed_s\":%.6f,\"pps\":%.0f,\"metering_cpu_s\":%.6f}\n",
+	    sd->elapsed_s,
+	    sd->elapsed_s > 0 ? (double)c->n_pkts / sd->elapsed_s : 0.0,
+	    sd->metering_cpu_s);
 }
 
 void

@@ -91,18 +91,36 @@ bad:
 	return -1;
 }
 
+/* Big-endian load, so a prefix mask is a plain shift. */
+static uint64_t
+load_be64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return __builtin_bswap64(v);
+}
+
+/* Bits [from, 64) of a 64-bit half set for a prefix of len bits. */
+static uint64_t
+prefix_mask(unsigned len, unsigned from)
+{
+	if (len <= from)
+		return 0;
+	if (len - from >= 64)
+		return ~(uint64_t)0;
+	return ~(uint64_t)0 << (64 - (len - from));
+}
+
+/* Per packet (host_packet asks twice): two masked 64-bit compares. */
 int
 cidr_match(const struct cidr *c, const uint8_t addr[16])
 {
-	unsigned full = c->len / 8u, rest = c->len % 8u;
-	uint8_t	 mask;
+	unsigned len = c->len > 128 ? 128u : c->len;
+	uint64_t hi = load_be64(c->addr) ^ load_be64(addr);
+	uint64_t lo = load_be64(c->addr + 8) ^ load_be64(addr + 8);
 
-	if (memcmp(c->addr, addr, full) != 0)
-		return 0;
-	if (rest == 0)
-		return 1;
-	mask = (uint8_t)(0xff << (8 - rest));
-	return (addr[full] & mask) == c->addr[full];
+	return ((hi & prefix_mask(len, 0)) | (lo & prefix_mask(len, 64))) == 0;
 }
 
 int

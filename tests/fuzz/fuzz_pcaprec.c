@@ -1,0 +1,92 @@
+/*
+ * fuzz_pcaprec: arbitrary bytes as a classic pcap file, read by libpcap
+ * (from memory, nanosecond precision) and by pcaprec_parse(), the record
+ * parser of the mmap replay path.  Whenever libpcap accepts the header and
+ * pcapmap would take the file (version 2.4, standard magic, a link type
+ * libpcap does not rewrite), both must return the same records and end the
+ * same way, with the same message; a difference abort()s.  Each record
+ * consumes at least 16 bytes, so the loop is bounded by the input.
+ */
+#include <pcap/pcap.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pcapmap.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond) do {						\
+	if (!(cond))							\
+		abort();						\
+} while (0)
+
+static int
+plain(int dlt)
+{
+	return dlt == DLT_EN10MB || dlt == DLT_RAW || dlt == DLT_IPV4 ||
+	    dlt == DLT_IPV6 || dlt == DLT_NULL || dlt == DLT_LOOP;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char		    errbuf[PCAP_ERRBUF_SIZE], err[PCAPMAP_ERR_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char	   *pkt;
+	struct pcaprec_fmt  f;
+	struct pcaprec	    r;
+	enum pcaprec_res    res;
+	struct cur	    c;
+	uint32_t	    magic;
+	FILE		   *fp;
+	pcap_t		   *p;
+	int		    rc;
+
+	if (size < 24)
+		return 0;
+	memcpy(&magic, data, 4);
+	if (magic != 0xa1b2c3d4u && magic != 0xa1b23c4du &&
+	    magic != 0xd4c3b2a1u && magic != 0x4d3cb2a1u)
+		return 0;
+	if ((fp = fmemopen((void *)(uintptr_t)data, size, "rb")) == NULL)
+		return 0;
+	p = pcap_fopen_offline_with_tstamp_precision(
+	    fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (p == NULL) {
+		fclose(fp);
+		return 0;
+	}
+	if (pcap_major_version(p) != 2 || pcap_minor_version(p) != 4 ||
+	    pcap_snapshot(p) <= 0 || !plain(pcap_datalink(p))) {
+		pcap_close(p);
+		return 0;
+	}
+	f.snapshot = (uint32_t)pcap_snapshot(p);
+	f.swapped = pcap_is_swapped(p) == 1;
+	f.nsec = magic == 0xa1b23c4du || magic == 0x4d3cb2a1u;
+	cur_init(&c, data + 24, size - 24);
+	for (;;) {
+		size_t before = cur_left(&c);
+
+		err[0] = '\0';
+		rc = pcap_next_ex(p, &h, &pkt);
+		res = pcaprec_parse(&c, &f, &r, err, sizeof(err));
+		if (rc != 1 || res != PCAPREC_OK) {
+			CHECK(rc == PCAP_ERROR_BREAK ? res == PCAPREC_END
+						     : res == PCAPREC_ERR);
+			if (rc == PCAP_ERROR)
+				CHECK(strcmp(pcap_geterr(p), err) == 0);
+			break;
+		}
+		CHECK(h->caplen == r.caplen && h->len == r.wirelen);
+		CHECK((int64_t)h->ts.tv_sec == r.ts_sec);
+		CHECK((int64_t)h->ts.tv_usec == r.ts_ns);
+		CHECK(memcmp(pkt, r.data, r.caplen) == 0);
+		CHECK(r.size >= PCAPMAP_RHDR &&
+		    before - cur_left(&c) == r.size);
+	}
+	pcap_close(p);
+	return 0;
+}
