@@ -43,7 +43,33 @@ struct esc_table {
 	uint64_t	  seq;
 	uint8_t (*slot_addr)[16];
 	uint8_t *slot_used;
+	/* Escalated addresses hashed into 256 bits: esc_slot() is asked
+	 * twice per packet, and almost always the answer is "none". */
+	uint64_t quick[4];
 };
+
+static unsigned
+quick_bit(const uint8_t addr[16])
+{
+	uint32_t v;
+
+	memcpy(&v, addr + 12, sizeof(v));
+	return (unsigned)((v * 0x9e3779b1u) >> 24);
+}
+
+static void
+quick_rebuild(struct esc_table *et)
+{
+	unsigned i, b;
+
+	memset(et->quick, 0, sizeof(et->quick));
+	for (i = 0; i < et->max_escalated; i++) {
+		if (!et->slot_used[i])
+			continue;
+		b = quick_bit(et->slot_addr[i]);
+		et->quick[b >> 6] |= (uint64_t)1 << (b & 63);
+	}
+}
 
 struct esc_table *
 esc_new(unsigned max_escalated, unsigned max_queued)
@@ -161,6 +187,7 @@ start(struct esc_table *et, struct esc_entry *x, int slot, uint64_t now,
 	x->until_us = now + duration_of(x);
 	et->slot_used[slot] = 1;
 	memcpy(et->slot_addr[slot], x->addr, 16);
+	quick_rebuild(et);
 	et->n_escalated++;
 	emit_ev(x, ESC_EV_ESCALATE, now, emit, arg);
 }
@@ -171,6 +198,7 @@ stop(struct esc_table *et, struct esc_entry *x, uint64_t now, int cooldown,
 {
 	emit_ev(x, ESC_EV_DEESCALATE, now, emit, arg);
 	et->slot_used[x->slot] = 0;
+	quick_rebuild(et);
 	et->n_escalated--;
 	x->slot = -1;
 	x->since_us = now;
@@ -325,9 +353,10 @@ esc_any(const struct esc_table *et)
 int
 esc_slot(const struct esc_table *et, const uint8_t addr[16])
 {
-	unsigned i;
+	unsigned i, b = quick_bit(addr);
 
-	if (et->n_escalated == 0)
+	if (et->n_escalated == 0 ||
+	    !(et->quick[b >> 6] & (uint64_t)1 << (b & 63)))
 		return -1;
 	for (i = 0; i < et->max_escalated; i++)
 		if (et->slot_used[i] && memcmp(et->slot_addr[i], addr, 16) == 0)

@@ -141,6 +141,7 @@ struct sp_member {
 	struct zout_job job;
 	uint64_t	first_ns, last_ns, t0_ns;
 	uint64_t	pkts;
+	uint64_t	sealed_tick; /* sp->n_ticks when sealed */
 };
 
 /* What a file's metadata member says. */
@@ -202,7 +203,8 @@ struct sp_ctr {
 
 struct spool {
 	struct spool_config		cfg;
-	int				capdfd; /* STATEDIR/captures */
+	uint64_t			n_ticks; /* spool_tick() calls */
+	int				capdfd;	 /* STATEDIR/captures */
 	struct sp_host		      **hosts;
 	size_t				n_hosts, cap_hosts;
 	struct sp_cap		      **slots;
@@ -1177,6 +1179,41 @@ cap_pump(struct spool *sp, struct sp_cap *c, int block)
 	return 0;
 }
 
+/*
+ * The pool is full: write whatever is finished, then wait for oldest
+ * members (this capture's first) until one slot is free.  Waiting for the
+ * whole pool instead, as spool_sync() does, would drain the pipeline and
+ * leave the compressors idle while it refills.
+ */
+static struct sp_cap *
+first_pending(struct spool *sp, struct sp_cap *c)
+{
+	struct sp_cap *o;
+
+	if (c->q_n > 0 && !c->is_write_failed)
+		return c;
+	TAILQ_FOREACH(o, &sp->open, entry)
+	{
+		if (o->q_n > 0 && !o->is_write_failed)
+			return o;
+	}
+	return NULL;
+}
+
+static void
+make_room(struct spool *sp, struct sp_cap *c)
+{
+	struct sp_cap *o;
+
+	spool_pump(sp);
+	while (sp->n_inflight >= sp->inflight_max &&
+	    (o = first_pending(sp, c)) != NULL) {
+		zout_wait(sp->z, &o->q[o->q_head]->job);
+		if (cap_pump(sp, o, 0) != 0)
+			return;
+	}
+}
+
 /* Hand the chunk being filled to the compressor. */
 static int
 cap_seal(struct spool *sp, struct sp_cap *c)
@@ -1188,13 +1225,14 @@ cap_seal(struct spool *sp, struct sp_cap *c)
 	if (c->q_n == SP_QMAX && cap_pump(sp, c, 1) != 0)
 		return -1;
 	if (sp->n_inflight >= sp->inflight_max)
-		spool_sync(sp); /* everyone's members to disk first */
+		make_room(sp, c);
 	if ((m->gz = malloc(zout_bound(m->raw_len))) == NULL)
 		return -1;
 	m->job.in = m->raw;
 	m->job.in_len = m->raw_len;
 	m->job.out = m->gz;
 	m->job.level = c->lim.level;
+	m->sealed_tick = sp->n_ticks;
 	zout_submit(sp->z, &m->job);
 	c->q[(c->q_head + c->q_n) % SP_QMAX] = m;
 	c->q_n++;
@@ -1790,6 +1828,7 @@ spool_tick(struct spool *sp, uint64_t now_ns)
 	struct sp_cap *c, *tmp;
 
 	sp->is_avail_stale = 1;
+	sp->n_ticks++;
 	TAILQ_FOREACH_SAFE(c, &sp->open, entry, tmp)
 	{
 		if (c->fd >= 0 && now_ns >= c->rot_deadline) {
@@ -1799,13 +1838,35 @@ spool_tick(struct spool *sp, uint64_t now_ns)
 		if (c->fill != NULL && c->fill->pkts > 0 &&
 		    now_ns >= c->fill->t0_ns + sp->cfg.flush_ns)
 			(void)cap_seal(sp, c);
-		if (c->q_n > 0)
-			(void)cap_pump(sp, c, 1);
-		if (c->fd >= 0 && c->is_dirty &&
-		    now_ns >= c->last_sync_ns + sp->cfg.sync_ns) {
-			if (fdatasync(c->fd) == 0)
-				c->is_dirty = 0;
-			c->last_sync_ns = now_ns;
+		/*
+		 * Members sealed before this tick must be on disk now (the
+		 * flush promise); they have had a second to compress, so
+		 * this hardly ever waits.  Younger ones are written as they
+		 * finish: waiting for all of them each tick would drain the
+		 * compression pipeline once a second.
+		 */
+		while (c->q_n > 0 &&
+		    c->q[c->q_head]->sealed_tick < sp->n_ticks &&
+		    !c->is_write_failed) {
+			zout_wait(sp->z, &c->q[c->q_head]->job);
+			if (cap_pump(sp, c, 0) != 0)
+				break;
+		}
+		if (c->q_n > 0 && !c->is_write_failed)
+			(void)cap_pump(sp, c, 0);
+		else if (c->q_n > 0)
+			(void)cap_pump(sp, c, 1); /* retry a failed write */
+		if (c->fd >= 0 && c->is_dirty) {
+			if (now_ns >= c->last_sync_ns + sp->cfg.sync_ns) {
+				if (fdatasync(c->fd) == 0)
+					c->is_dirty = 0;
+				c->last_sync_ns = now_ns;
+			} else {
+				/* Start writeback now, so the periodic
+				 * fdatasync has little left to wait for. */
+				(void)sync_file_range(
+				    c->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+			}
 		}
 		if (!c->is_suspended)
 			continue;
@@ -1826,6 +1887,22 @@ spool_tick(struct spool *sp, uint64_t now_ns)
 			cap_resume(sp, c);
 	}
 	sc_retry(sp);
+}
+
+void
+spool_pump(struct spool *sp)
+{
+	struct sp_cap *c;
+
+	TAILQ_FOREACH(c, &sp->open, entry)
+	if (c->q_n > 0 && !c->is_write_failed)
+		(void)cap_pump(sp, c, 0);
+}
+
+size_t
+spool_pending(const struct spool *sp)
+{
+	return sp->n_inflight;
 }
 
 void

@@ -195,8 +195,14 @@ int spool_pkt(struct spool *sp, uint32_t slot, uint64_t ts_ns,
  */
 void spool_tick(struct spool *sp, uint64_t now_ns);
 
-/* Write every member still being compressed (the owner is about to idle). */
+/* Write every member still being compressed, waiting for each. */
 void spool_sync(struct spool *sp);
+
+/* Write the members whose compression has finished (in order); no wait. */
+void spool_pump(struct spool *sp);
+
+/* Members handed to the compressors and not yet written. */
+size_t spool_pending(const struct spool *sp);
 
 void spool_slot_stats(
     const struct spool *sp, uint32_t slot, struct spool_slot_stats *st);

@@ -194,14 +194,21 @@ writer_main(void *arg)
 			if (is_end)
 				return NULL;
 		}
-		/* Idle: members still on the pool go to disk first. */
-		spool_sync(w->sp);
+		/*
+		 * Idle: write the members already compressed, and while
+		 * others are still on the pool, look again every millisecond
+		 * (or as soon as packets come) rather than wait for them:
+		 * blocking here would drain the compression pipeline each
+		 * time the writer catches up with the loop.
+		 */
+		spool_pump(w->sp);
 		atomic_store_explicit(&w->is_sleeping, 1, memory_order_relaxed);
 		atomic_thread_fence(memory_order_seq_cst);
 		if (ring_peek(w->q, &len) == NULL) {
 			pfd.fd = w->wake_fd;
 			pfd.events = POLLIN;
-			if (poll(&pfd, 1, 1000) > 0)
+			if (poll(&pfd, 1, spool_pending(w->sp) > 0 ? 1 : 1000) >
+			    0)
 				(void)!read(w->wake_fd, &v, sizeof(v));
 		}
 		atomic_store_explicit(&w->is_sleeping, 0, memory_order_relaxed);

@@ -29,10 +29,14 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "zout.h"
 
 #define STORED_MAX 65535u
+#define ZOUT_NICE 5 /* compressors run this much nicer than the process */
 #define GZ_HDR 10u
 #define GZ_TRAILER 8u
 
@@ -211,6 +215,25 @@ run_job(struct zout_ctx *zc, struct zout_job *j)
 	    zout_member(zc, j->level, j->in, j->in_len, j->out, &j->is_stored);
 }
 
+/*
+ * Compressors yield to everything else in the process: when the CPUs are
+ * short, metering must keep its core; a compressor that falls behind fills
+ * the pool, then the capture queue, and packets of escalated hosts are
+ * dropped and counted, which is the designed way to degrade.
+ */
+static void
+lower_priority(void)
+{
+	id_t tid = (id_t)syscall(SYS_gettid);
+	int  n;
+
+	errno = 0;
+	n = getpriority(PRIO_PROCESS, tid);
+	if (errno == 0)
+		(void)setpriority(
+		    PRIO_PROCESS, tid, n + ZOUT_NICE > 19 ? 19 : n + ZOUT_NICE);
+}
+
 static void *
 worker(void *arg)
 {
@@ -218,6 +241,7 @@ worker(void *arg)
 	struct zout	   *z = w->z;
 	struct zout_job	   *j;
 
+	lower_priority();
 	pthread_mutex_lock(&z->mu);
 	for (;;) {
 		while (z->q_head == NULL && !z->is_stopping)

@@ -94,6 +94,40 @@ measure() {
 	M_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
 }
 
+# best NAME KEY STATEDIR CMD...: measure CMD $RUNS times, each with a fresh
+# STATEDIR ("-" for none), and keep the run with the least KEY (cpu or
+# wall), outputs included.  The machine is a shared VM whose speed drifts
+# by tens of percent within minutes; the best of a few runs is the figure
+# least disturbed by neighbours, and every program gets the same chance.
+RUNS=${BENCH_RUNS:-3}
+best() {
+	local name=$1 key=$2 st=$3 k bv=none v f
+	local b_rc b_wall b_cpu b_rss
+	shift 3
+	for ((k = 1; k <= RUNS; k++)); do
+		[ "$st" != - ] && { rm -rf "$st"; mkdir -p "$st"; }
+		measure "$name.$k" "$@"
+		[ "$key" = cpu ] && v=$M_CPU || v=$M_WALL
+		if [ "$M_RC" -eq 0 ] && { [ "$bv" = none ] ||
+		    awk -v a="$v" -v b="$bv" 'BEGIN { exit !(a < b) }'; }; then
+			bv=$v b_rc=$M_RC b_wall=$M_WALL b_cpu=$M_CPU b_rss=$M_RSS
+			for f in out err time; do
+				[ -f "$W/$name.$k.$f" ] &&
+				    cp "$W/$name.$k.$f" "$W/$name.$f"
+			done
+			[ "$st" != - ] && { rm -rf "$st.best"; cp -a "$st" "$st.best"; }
+		elif [ "$bv" = none ]; then
+			b_rc=$M_RC b_wall=$M_WALL b_cpu=$M_CPU b_rss=$M_RSS
+			for f in out err time; do
+				[ -f "$W/$name.$k.$f" ] &&
+				    cp "$W/$name.$k.$f" "$W/$name.$f"
+			done
+		fi
+	done
+	[ "$st" != - ] && [ -d "$st.best" ] && { rm -rf "$st"; mv "$st.best" "$st"; }
+	M_RC=$b_rc M_WALL=$b_wall M_CPU=$b_cpu M_RSS=$b_rss
+}
+
 # trace N FILE: make FILE (and FILE.json, the ground truth) unless the
 # one there was made with the same arguments and generator sources.
 trace() {
@@ -143,7 +177,7 @@ echo "bench: trace $(jq -r '"\(.packets) packets, \(.conversations.total)
 cat "$F" >/dev/null	# every reader starts from the page cache
 
 # (a) the floor
-measure floor "$TOOLS/pcapread" "$F"
+best floor cpu - "$TOOLS/pcapread" "$F"
 fl_rc=$M_RC fl_wall=$M_WALL fl_cpu=$M_CPU fl_rss=$M_RSS
 fl_pk=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$W/floor.out")
 [ "$fl_rc" -eq 0 ] && [ "${fl_pk:-0}" = "$PK" ] ||
@@ -152,8 +186,8 @@ fl_pk=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$W/floor.out")
 # (b) sensord
 sd_ok=0
 if [ -x "$SENSORD" ]; then
-	mkdir -p "$W/state"
-	measure sensord "$SENSORD" -r "$F" -D "$W/state" --summary json
+	best sensord cpu "$W/state" "$SENSORD" -r "$F" -D "$W/state" \
+	    --summary json
 	sd_rc=$M_RC sd_wall=$M_WALL sd_cpu=$M_CPU sd_rss=$M_RSS
 	# The summary is the JSON object on stdout (or its last line).
 	js=$W/sensord.json
@@ -188,7 +222,7 @@ fi
 # (c) softflowd
 sf_ok=0
 if command -v softflowd >/dev/null; then
-	measure softflowd softflowd -r "$F" -d -c none -6 -m 2000000
+	best softflowd cpu - softflowd -r "$F" -d -c none -6 -m 2000000
 	sf_wall=$M_WALL sf_cpu=$M_CPU sf_rss=$M_RSS
 	sf_pk=$(sed -n 's/^Packets processed: \([0-9]*\).*/\1/p' "$W/softflowd.out")
 	sf_flows=$(sed -n 's/^Flows expired: \([0-9]*\).*/\1/p' "$W/softflowd.out")
@@ -241,13 +275,22 @@ echo " RSS/flow = (peak RSS - floor's) / flows held: softflowd's real cost per f
 # network that holds no host of the trace, so no per-host baselines run
 # (softflowd does no detection either).
 if [ "$sd_ok" -eq 1 ]; then
-	mkdir -p "$W/state2"
-	measure sensord_flows "$SENSORD" -r "$F" -D "$W/state2" \
+	best sensord_flows cpu "$W/state2" "$SENSORD" -r "$F" -D "$W/state2" \
 	    --home-net 192.0.2.0/32 --summary json
 	fo_kpps=$(awk -v p="$PK" -v c="$M_CPU" 'BEGIN { if (c > 0) printf "%.0f", p / c / 1000; else print "n/a" }')
 	echo "sensord, flows only (no host baselines): $M_CPU CPU s," \
 	    "$fo_kpps kpps per CPU-second, RSS $((M_RSS / 1024)) MB;" \
 	    "vs softflowd: $(awk -v a="$M_CPU" -v b="$sf_cpu" 'BEGIN { if (a > 0 && b != "n/a") printf "%.2fx", b / a; else print "n/a" }')"
+	# The packet thread alone (sensord's own clock): what one core
+	# meters while the flow log compresses on its own thread.
+	mt=$(grep '^{' "$W/sensord_flows.out" | tail -1 |
+	    jq -r '.metering_cpu_s // empty' 2>/dev/null)
+	if [ -n "$mt" ]; then
+		echo "  of which the packet thread: $mt CPU s," \
+		    "$(awk -v p="$PK" -v c="$mt" 'BEGIN { printf "%.0f", p / c / 1000 }') kpps" \
+		    "per CPU-second, $(awk -v a="$mt" -v b="$sf_cpu" 'BEGIN { if (a > 0 && b != "n/a") printf "%.2fx", b / a; else print "n/a" }') softflowd;" \
+		    "the flow log's compression and writes: $(awk -v a="$M_CPU" -v b="$mt" 'BEGIN { printf "%.2f", a - b }') CPU s"
+	fi
 fi
 
 # (d) the capture write path, when the spool writer's tool is built.
@@ -256,18 +299,17 @@ if [ -x "$TOOLS/spoolw" ]; then
 	trace "$CN" "$C"
 	CB=$(stat -c %s "$C")
 	cat "$C" >/dev/null
-	mkdir -p "$W/spool"
 	# The writer as the daemon runs it: its own thread fed by the ring,
 	# two compression threads (both cores: gzip -1 is one), no cap in
 	# the way.
 	pin_saved=("${pin[@]}")
 	pin=()
-	measure spoolw "$TOOLS/spoolw" -T -q -z 2 -H 1000000000000 \
+	best spoolw wall "$W/spool" "$TOOLS/spoolw" -T -q -z 2 -H 1000000000000 \
 	    -f 1000000000000 -d "$W/spool" "$C"
 	pin=("${pin_saved[@]}")
 	sw_rc=$M_RC sw_wall=$M_WALL sw_cpu=$M_CPU sw_rss=$M_RSS
 	sw_out=$(find "$W/spool" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
-	measure gzip sh -c 'gzip -1 -c "$1" >"$2"' sh "$C" "$W/gzip.gz"
+	best gzip wall - sh -c 'gzip -1 -c "$1" >"$2"' sh "$C" "$W/gzip.gz"
 	gz_rc=$M_RC gz_wall=$M_WALL gz_cpu=$M_CPU
 	gz_out=$(stat -c %s "$W/gzip.gz")
 	echo
@@ -314,25 +356,41 @@ if [ -x "$SENSORD" ]; then
 	# their own, made to run beside the loop on a second core.
 	pin_saved=("${pin[@]}")
 	pin=()
+	# Rounds alternate none and esc, so a slow spell of the VM hits
+	# both; the best wall time of each is kept.
+	for p in none esc; do eval "e_${p}_wall=none"; done
+	for ((r = 1; r <= RUNS; r++)); do
+		for p in none esc; do
+			rm -rf "$W/st-$p"
+			mkdir -p "$W/st-$p"
+			measure "esc-$p.$r" "$SENSORD" -r "$F" -D "$W/st-$p" \
+			    -p "$W/pol-$p" --summary json
+			if [ "$M_RC" -ne 0 ]; then
+				echo "sensord ($p) exited with status $M_RC:"
+				head -5 "$W/esc-$p.$r.err" | sed 's/^/    /'
+				continue
+			fi
+			eval "bw=\$e_${p}_wall"
+			[ "$bw" = none ] || awk -v a="$M_WALL" -v b="$bw" \
+			    'BEGIN { exit !(a < b) }' || continue
+			cp_pk=$(jq -s '[.[] | select(.event == "capture_file") |
+			    .packets] | add // 0' "$W/st-$p/events.jsonl" \
+			    2>/dev/null)
+			cp_b=$(find "$W/st-$p" -path '*/captures/*' -type f \
+			    -printf '%s\n' 2>/dev/null | awk '{ s += $1 }
+			    END { printf "%.1f", s / 1e6 }')
+			eval "e_${p}_wall=\$M_WALL e_${p}_cpu=\$M_CPU"
+			eval "e_${p}_rss=\$M_RSS e_${p}_pk=\${cp_pk:-0}"
+			eval "e_${p}_mb=\$cp_b"
+		done
+	done
 	for p in none esc; do
-		measure "esc-$p" "$SENSORD" -r "$F" -D "$W/st-$p" \
-		    -p "$W/pol-$p" --summary json
-		eval "e_${p}_wall=\$M_WALL"
-		eval "e_${p}_rc=\$M_RC e_${p}_cpu=\$M_CPU"
-		cp_pk=$(jq -s '[.[] | select(.event == "capture_file") |
-		    .packets] | add // 0' "$W/st-$p/events.jsonl" 2>/dev/null)
-		cp_b=$(find "$W/st-$p" -path '*/captures/*' -type f \
-		    -printf '%s\n' 2>/dev/null | awk '{ s += $1 }
-		    END { printf "%.1f", s / 1e6 }')
-		eval "e_${p}_pk=\$cp_pk"
-		if [ "$M_RC" -ne 0 ]; then
-			echo "sensord ($p) exited with status $M_RC:"
-			head -5 "$W/esc-$p.err" | sed 's/^/    /'
-		fi
-		printf '%-11s %8s %8s %9s %9s %9s %10s %10s\n' "$p" "$M_WALL" \
-		    "$M_CPU" "$(rate "$PK" "$M_CPU" 1e3)" \
-		    "$(rate "$PK" "$M_WALL" 1e3)" "$(mb "$M_RSS")" "${cp_pk:-0}" \
-		    "$cp_b"
+		eval "w=\$e_${p}_wall"
+		[ "$w" = none ] && { eval "e_${p}_pk=0"; continue; }
+		eval "c=\$e_${p}_cpu rs=\$e_${p}_rss pk=\$e_${p}_pk mbs=\$e_${p}_mb"
+		printf '%-11s %8s %8s %9s %9s %9s %10s %10s\n' "$p" "$w" \
+		    "$c" "$(rate "$PK" "$c" 1e3)" "$(rate "$PK" "$w" 1e3)" \
+		    "$(mb "$rs")" "$pk" "$mbs"
 	done
 	pin=("${pin_saved[@]}")
 	if [ "$e_esc_pk" -gt 0 ] && [ "$e_none_pk" -eq 0 ]; then

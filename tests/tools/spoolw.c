@@ -19,6 +19,7 @@
  *	-X CMD		run CMD once, when the capture is first suspended
  *	-q		no event lines
  *
+ * The input is read as sensord -r reads it (pcapmap, else libpcap).
  * Packet time drives the writer: a tick each time it crosses a second, as
  * sensord -r does.  Prints one line per event ("event TYPE why=... ..."),
  * then "spoolw: ..." with counts and the throughput of the whole write
@@ -33,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pcapmap.h"
 #include "sha256.h"
 #include "util.h"
 #include "writer.h"
@@ -96,6 +98,10 @@ main(int argc, char **argv)
 	double t0, t1;
 	pcap_t *p;
 	struct timespec pause = { 0, 50000 };
+	struct pcapmap m;
+	struct pcaprec rec;
+	uint32_t caplen, wirelen;
+	int is_mapped;
 
 	writer_config_defaults(&cfg);
 	spool_limits_defaults(&lim);
@@ -172,9 +178,24 @@ main(int argc, char **argv)
 				return 1;
 			}
 		}
-		while ((rc = pcap_next_ex(p, &ph, &data)) == 1) {
-			ts = (uint64_t)ph->ts.tv_sec * 1000000000ull +
-			    (uint64_t)ph->ts.tv_usec + shift;
+		is_mapped = pcapmap_open_pcap(&m, p) == 0;
+		for (;;) {
+			if (is_mapped) {
+				if (pcapmap_next(&m, &rec) != PCAPREC_OK)
+					break;
+				ts = (uint64_t)rec.ts_sec * 1000000000ull +
+				    (uint64_t)rec.ts_ns + shift;
+				data = rec.data;
+				caplen = rec.caplen;
+				wirelen = rec.wirelen;
+			} else {
+				if ((rc = pcap_next_ex(p, &ph, &data)) != 1)
+					break;
+				ts = (uint64_t)ph->ts.tv_sec * 1000000000ull +
+				    (uint64_t)ph->ts.tv_usec + shift;
+				caplen = ph->caplen;
+				wirelen = ph->len;
+			}
 			if (n_in == 0)
 				first = ts;
 			last = ts;
@@ -186,13 +207,15 @@ main(int argc, char **argv)
 			}
 			/* Threaded: wait for room (lossless replay).  Inline
 			 * a refusal means suspended: dropped and counted. */
-			while (writer_submit_pkt(w, 0, ts, data, ph->caplen,
-			    ph->len) != 0 && errno == EAGAIN &&
+			while (writer_submit_pkt(w, 0, ts, data, caplen,
+			    wirelen) != 0 && errno == EAGAIN &&
 			    !cfg.is_inline)
 				nanosleep(&pause, NULL);
 			n_in++;
-			bytes_in += ph->caplen + 16;
+			bytes_in += caplen + 16;
 		}
+		if (is_mapped)
+			pcapmap_close(&m);
 		pcap_close(p);
 		shift += last - first + 1000000000ull;
 	}
