@@ -1192,11 +1192,9 @@ first_pending(struct spool *sp, struct sp_cap *c)
 
 	if (c->q_n > 0 && !c->is_write_failed)
 		return c;
-	TAILQ_FOREACH(o, &sp->open, entry)
-	{
+	for (o = TAILQ_FIRST(&sp->open); o != NULL; o = TAILQ_NEXT(o, entry))
 		if (o->q_n > 0 && !o->is_write_failed)
 			return o;
-	}
 	return NULL;
 }
 
