@@ -79,7 +79,7 @@
 #define SENSORD_VERSION "unknown"
 #endif
 
-#define SP_QMAX 4		      /* members in flight per capture */
+#define SP_QMAX 16		      /* members in flight per capture */
 #define SP_FILE_MAX 64		      /* a file name, with suffixes */
 #define SP_REL_MAX (SP_FILE_MAX + 16) /* "quarantine/" + a name */
 #define SP_META_MAX 1536	      /* metadata comment text */
@@ -135,13 +135,15 @@ struct sp_idx {
 
 /* A chunk: raw pcap bytes, then (once sealed) its compressed member. */
 struct sp_member {
-	uint8_t	       *raw;
-	size_t		raw_len, raw_cap;
-	uint8_t	       *gz;
-	struct zout_job job;
-	uint64_t	first_ns, last_ns, t0_ns;
-	uint64_t	pkts;
-	uint64_t	sealed_tick; /* sp->n_ticks when sealed */
+	uint8_t		 *raw;
+	size_t		  raw_len, raw_cap;
+	uint8_t		 *gz;
+	struct zout_job	  job;
+	uint64_t	  first_ns, last_ns, t0_ns;
+	uint64_t	  pkts;
+	uint64_t	  sealed_tick; /* sp->n_ticks when sealed */
+	size_t		  gz_cap;
+	struct sp_member *next_free;
 };
 
 /* What a file's metadata member says. */
@@ -202,9 +204,14 @@ struct sp_ctr {
 };
 
 struct spool {
-	struct spool_config		cfg;
-	uint64_t			n_ticks; /* spool_tick() calls */
-	int				capdfd;	 /* STATEDIR/captures */
+	struct spool_config cfg;
+	uint64_t	    n_ticks; /* spool_tick() calls */
+	/* Written members kept with their buffers for the next chunks: a
+	 * chunk's buffers are 2 MiB, and malloc'ing them per chunk cost a
+	 * realloc copy per doubling and fresh zeroed pages each time. */
+	struct sp_member	       *free_members;
+	size_t				n_free_members;
+	int				capdfd; /* STATEDIR/captures */
 	struct sp_host		      **hosts;
 	size_t				n_hosts, cap_hosts;
 	struct sp_cap		      **slots;
@@ -1010,6 +1017,52 @@ member_free(struct sp_member *m)
 	free(m);
 }
 
+/* Done with m: keep it (buffers and all) for a later chunk, or free it. */
+static void
+member_put(struct spool *sp, struct sp_member *m)
+{
+	uint8_t *raw, *gz;
+	size_t	 raw_cap, gz_cap;
+
+	if (m == NULL)
+		return;
+	if (sp->n_free_members >= sp->inflight_max + 2) {
+		member_free(m);
+		return;
+	}
+	raw = m->raw, gz = m->gz, raw_cap = m->raw_cap, gz_cap = m->gz_cap;
+	memset(m, 0, sizeof(*m));
+	m->raw = raw, m->gz = gz, m->raw_cap = raw_cap, m->gz_cap = gz_cap;
+	m->next_free = sp->free_members;
+	sp->free_members = m;
+	sp->n_free_members++;
+}
+
+static struct sp_member *
+member_get(struct spool *sp)
+{
+	struct sp_member *m = sp->free_members;
+
+	if (m == NULL)
+		return calloc(1, sizeof(*m));
+	sp->free_members = m->next_free;
+	sp->n_free_members--;
+	m->next_free = NULL;
+	return m;
+}
+
+static void
+member_pool_free(struct spool *sp)
+{
+	struct sp_member *m;
+
+	while ((m = sp->free_members) != NULL) {
+		sp->free_members = m->next_free;
+		member_free(m);
+	}
+	sp->n_free_members = 0;
+}
+
 /* Worst case of the capture's current file with `add` raw bytes more. */
 static uint64_t
 cap_file_proj(const struct sp_cap *c, size_t add, int is_new)
@@ -1168,7 +1221,7 @@ cap_pump(struct spool *sp, struct sp_cap *c, int block)
 		c->q_head = (c->q_head + 1) % SP_QMAX;
 		c->q_n--;
 		sp->n_inflight--;
-		member_free(m);
+		member_put(sp, m);
 		cap_recalc(sp, c);
 	}
 	if (c->q_n == 0 && c->is_write_failed) {
@@ -1220,12 +1273,22 @@ cap_seal(struct spool *sp, struct sp_cap *c)
 
 	if (m == NULL || m->raw_len == 0)
 		return 0;
-	if (c->q_n == SP_QMAX && cap_pump(sp, c, 1) != 0)
-		return -1;
+	/* This capture's queue is full: wait for its oldest member only. */
+	while (c->q_n == SP_QMAX) {
+		zout_wait(sp->z, &c->q[c->q_head]->job);
+		if (cap_pump(sp, c, 0) != 0)
+			return -1;
+	}
 	if (sp->n_inflight >= sp->inflight_max)
 		make_room(sp, c);
-	if ((m->gz = malloc(zout_bound(m->raw_len))) == NULL)
-		return -1;
+	if (m->gz_cap < zout_bound(m->raw_len)) {
+		free(m->gz);
+		m->gz_cap = 0;
+		/* Room for the largest chunk, so a kept member always fits. */
+		if ((m->gz = malloc(zout_bound(m->raw_cap))) == NULL)
+			return -1;
+		m->gz_cap = zout_bound(m->raw_cap);
+	}
 	m->job.in = m->raw;
 	m->job.in_len = m->raw_len;
 	m->job.out = m->gz;
@@ -1253,7 +1316,7 @@ cap_fill_reserve(struct spool *sp, struct sp_cap *c, size_t add)
 	uint8_t		 *nr;
 
 	if (m == NULL) {
-		if ((m = calloc(1, sizeof(*m))) == NULL)
+		if ((m = member_get(sp)) == NULL)
 			return -1;
 		c->fill = m;
 	}
@@ -1370,13 +1433,13 @@ cap_drop_members(struct spool *sp, struct sp_cap *c)
 
 		zout_wait(sp->z, &m->job);
 		CTR_ADD(sp->ctr[c->slot].drop_write, m->pkts);
-		member_free(m);
+		member_put(sp, m);
 		sp->n_inflight--;
 	}
 	c->q_n = c->q_head = 0;
 	if (c->fill != NULL) {
 		CTR_ADD(sp->ctr[c->slot].drop_write, c->fill->pkts);
-		member_free(c->fill);
+		member_put(sp, c->fill);
 		c->fill = NULL;
 	}
 	c->is_write_failed = 0;
@@ -1704,7 +1767,7 @@ cap_free(struct spool *sp, struct sp_cap *c)
 	CTR_SET(sp->ctr[c->slot].is_suspended, 0);
 	CTR_SET(sp->ctr[c->slot].why, 0);
 	close(c->hdfd);
-	member_free(c->fill);
+	member_put(sp, c->fill);
 	free(c->idx);
 	free(c);
 }
@@ -1837,14 +1900,16 @@ spool_tick(struct spool *sp, uint64_t now_ns)
 		    now_ns >= c->fill->t0_ns + sp->cfg.flush_ns)
 			(void)cap_seal(sp, c);
 		/*
-		 * Members sealed before this tick must be on disk now (the
-		 * flush promise); they have had a second to compress, so
-		 * this hardly ever waits.  Younger ones are written as they
+		 * Members sealed before the previous tick must be on disk
+		 * now (the flush promise: at most two ticks from a packet to
+		 * the file); they have had a whole tick to compress, so this
+		 * hardly ever waits.  Younger ones are written as they
 		 * finish: waiting for all of them each tick would drain the
-		 * compression pipeline once a second.
+		 * compression pipeline once a tick (20 times a second in a
+		 * replay).
 		 */
 		while (c->q_n > 0 &&
-		    c->q[c->q_head]->sealed_tick < sp->n_ticks &&
+		    c->q[c->q_head]->sealed_tick + 1 < sp->n_ticks &&
 		    !c->is_write_failed) {
 			zout_wait(sp->z, &c->q[c->q_head]->job);
 			if (cap_pump(sp, c, 0) != 0)
@@ -2436,7 +2501,7 @@ spool_new(const struct spool_config *cfg)
 		goto fail;
 	sp->next_id = 1;
 	sp->is_avail_stale = 1;
-	sp->inflight_max = 2 * (size_t)cfg->zthreads + 2;
+	sp->inflight_max = 4 * (size_t)cfg->zthreads + 2;
 	sfd = open(cfg->statedir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sfd < 0)
 		goto fail;
@@ -2472,6 +2537,7 @@ spool_free(struct spool *sp)
 	if (sp == NULL)
 		return;
 	spool_close_all(sp);
+	member_pool_free(sp);
 	for (i = 0; i < sp->n_hosts; i++) {
 		struct sp_host *h = sp->hosts[i];
 

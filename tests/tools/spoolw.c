@@ -97,7 +97,7 @@ main(int argc, char **argv)
 	struct writer *w;
 	double t0, t1;
 	pcap_t *p;
-	struct timespec pause = { 0, 50000 };
+	struct timespec pause = { 0, 1000000 };
 	struct pcapmap m;
 	struct pcaprec rec;
 	uint32_t caplen, wirelen;
