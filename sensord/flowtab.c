@@ -329,18 +329,6 @@ index_delete(struct flowtab *ft, uint32_t i)
 	ft->idx[i].ref = 0;
 }
 
-/* The slot holding c (which is in the index). */
-static uint32_t
-index_find(const struct flowtab *ft, const struct conv *c)
-{
-	uint32_t ref = ft_ci(ft, c) + 1;
-	uint32_t i = ft_hash(ft, &c->key) & ft->mask;
-
-	while (ft->idx[i].ref != ref)
-		i = (i + 1) & ft->mask;
-	return i;
-}
-
 /* --- records ----------------------------------------------------------- */
 
 #define ID_BITS 53
@@ -380,12 +368,19 @@ ft_emit(struct flowtab *ft, const struct conv *c, enum end_reason reason)
 	ft->sink.conv_record(ft->sink.arg, &cr);
 }
 
-/* Emit the final record of c (index slot pos) and free it. */
-static void
-ft_end_at(
-    struct flowtab *ft, struct conv *c, uint32_t pos, enum end_reason reason)
+static inline void
+prefetch_conv(const struct conv *c)
 {
-	ft_emit(ft, c, reason);
+	const char *b = (const char *)c;
+
+	__builtin_prefetch(b, 1, 3);
+	__builtin_prefetch(b + sizeof(*c) - 1, 1, 3);
+}
+
+/* Take an emitted record out of the index (at pos), its list and the table. */
+static void
+ft_release(struct flowtab *ft, struct conv *c, uint32_t pos)
+{
 	index_delete(ft, pos);
 	list_unlink(ft, c, conv_class(c));
 	conv_set_class(c, CONV_CLASS_NONE);
@@ -393,13 +388,33 @@ ft_end_at(
 	ft->free_head = ft_ci(ft, c);
 	ft->st.n_active--;
 }
-
+/* Emit the final record of c (index slot pos) and free it. */
+static void
+ft_end_at(
+    struct flowtab *ft, struct conv *c, uint32_t pos, enum end_reason reason)
+{
+	ft_emit(ft, c, reason);
+	ft_release(ft, c, pos);
+}
 static void
 ft_end(struct flowtab *ft, struct conv *c, enum end_reason reason)
 {
-	ft_end_at(ft, c, index_find(ft, c), reason);
-}
+	uint32_t ref = ft_ci(ft, c) + 1;
+	uint32_t i = ft_hash(ft, &c->key) & ft->mask;
 
+	/*
+	 * Records end cold (idle for the timeout): start the index slot's
+	 * miss and, for ft_expire's next victim, the LRU successor's, then
+	 * emit; both have arrived by the time they are needed.
+	 */
+	__builtin_prefetch(&ft->idx[i], 1, 3);
+	if (c->next != FT_NIL)
+		prefetch_conv(&ft->pool[c->next]);
+	ft_emit(ft, c, reason);
+	while (ft->idx[i].ref != ref)
+		i = (i + 1) & ft->mask;
+	ft_release(ft, c, i);
+}
 static inline int
 ft_due(const struct flowtab *ft, const struct conv *c)
 {
@@ -564,15 +579,6 @@ ft_packet(struct flowtab *ft, const struct pktinfo *pi, uint8_t iface)
 	}
 	ft_prepare(ft, pi, iface, &p);
 	ft_packet_pre(ft, pi, &p);
-}
-
-static inline void
-prefetch_conv(const struct conv *c)
-{
-	const char *b = (const char *)c;
-
-	__builtin_prefetch(b, 1, 3);
-	__builtin_prefetch(b + sizeof(*c) - 1, 1, 3);
 }
 
 /*
