@@ -188,7 +188,7 @@ struct host {
 	int32_t			month;
 	int32_t			sight_gen; /* UTC hour of sight[0] */
 	uint32_t		n_alerted; /* beacon pairs in breach */
-	uint32_t		pad;
+	uint32_t		lru_s;	  /* flow second of the last LRU move */
 	uint64_t		hour_out; /* bytes sent in the current hour */
 	double	       day_est[2];	  /* cached day_ports, day_ips counts */
 	struct hcount  dayc;
@@ -597,9 +597,16 @@ host_get(
 		h = host_at(ht, r);
 		if (now > h->last_seen_us)
 			h->last_seen_us = now;
-		if (ht->lru_head != r) {
+		/*
+		 * LRU to the second: a move touches two other host records,
+		 * cache misses on every packet when hosts interleave; a host
+		 * already moved this second stays where it is (eviction
+		 * order among hosts seen in the same second is immaterial).
+		 */
+		if (ht->lru_head != r && h->lru_s != (uint32_t)(now / US)) {
 			host_lru_unlink(ht, h);
 			host_lru_front(ht, h, r);
+			h->lru_s = (uint32_t)(now / US);
 		}
 		return h;
 	}
@@ -624,6 +631,7 @@ host_get(
 	host_map_series(h);
 	host_idx_insert(ht, hash, r);
 	host_lru_front(ht, h, r);
+	h->lru_s = (uint32_t)(now / US);
 	ht->st.n_created++;
 	ht->st.n_hosts++;
 	return h;
