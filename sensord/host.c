@@ -11,8 +11,8 @@
  * Record layout and memory (defaults: 2 rolling windows, 32 beacon pairs;
  * test_host.c prints the total, host_record_bytes() computes it):
  *
- *   struct host (fixed part)                                    4552 B
- *     identity, links, calendar ids, flags, series map            152 B
+ *   struct host (fixed part)                                    4560 B
+ *     identity, links, calendar ids, flags, series map            160 B
  *     day and month counters (2 x 40 B)                             80 B
  *     protocol bitmaps: day, month, learned this/last month        128 B
  *     day distinct ports and peers: 2 x struct hll (p = 10)      2064 B
@@ -142,7 +142,9 @@ struct hnight {
 #define BP_USED 0x01
 #define BP_KNOWN 0x02	/* in the learned set, period known_ms */
 #define BP_ALERTED 0x04 /* breach reported, normal pending */
-#define BP_DIRTY 0x08	/* new observation since the last eval */
+_Static_assert(BL_MAX_BEACONS <= 64, "struct host's bcn_dirty is 64 bits");
+
+#define BP_DIRTY 0x08 /* new observation since the last eval */
 
 struct hbeacon {
 	uint8_t	 peer[16];
@@ -190,7 +192,9 @@ struct host {
 	uint32_t		n_alerted; /* beacon pairs in breach */
 	uint32_t		lru_s;	  /* flow second of the last LRU move */
 	uint64_t		hour_out; /* bytes sent in the current hour */
-	double	       day_est[2];	  /* cached day_ports, day_ips counts */
+	uint64_t       bcn_dirty; /* bit i: pair i may have BP_DIRTY (eval skips
+			       the others instead of touching 32 lines) */
+	double	       day_est[2]; /* cached day_ports, day_ips counts */
 	struct hcount  dayc;
 	struct hcount  monthc;
 	uint8_t	       proto_day[32];
@@ -1388,6 +1392,7 @@ host_beacon_observe(struct host_table *ht, struct host *h,
 	if (p->n_obs < UINT32_MAX)
 		p->n_obs++;
 	p->flags |= BP_DIRTY;
+	h->bcn_dirty |= (uint64_t)1 << (unsigned)(p - host_bcn(ht, h, 0));
 }
 
 static void
@@ -1658,9 +1663,17 @@ host_eval(struct host_table *ht, struct host *h, uint64_t now,
 	{
 		const struct bl_threshold *t = host_beacon_thr(cfg);
 
-		for (i = 0; i < ht->cfg.beacon_pairs; i++) {
-			struct hbeacon *p = host_bcn(ht, h, i);
+		uint64_t bits = h->bcn_dirty;
 
+		h->bcn_dirty = 0;
+		while (bits != 0) {
+			struct hbeacon *p;
+
+			i = (unsigned)__builtin_ctzll(bits);
+			bits &= bits - 1;
+			if (i >= ht->cfg.beacon_pairs)
+				continue;
+			p = host_bcn(ht, h, i);
 			if (!(p->flags & BP_DIRTY))
 				continue;
 			p->flags &= (uint8_t)~BP_DIRTY;
