@@ -11,8 +11,8 @@
  * Record layout and memory (defaults: 2 rolling windows, 32 beacon pairs;
  * test_host.c prints the total, host_record_bytes() computes it):
  *
- *   struct host (fixed part)                                    4560 B
- *     identity, links, calendar ids, flags, series map            160 B
+ *   struct host (fixed part)                                    4592 B
+ *     identity, links, calendar ids, flags, series map            192 B
  *     day and month counters (2 x 40 B)                             80 B
  *     protocol bitmaps: day, month, learned this/last month        128 B
  *     day distinct ports and peers: 2 x struct hll (p = 10)      2064 B
@@ -192,9 +192,11 @@ struct host {
 	uint32_t		n_alerted; /* beacon pairs in breach */
 	uint32_t		lru_s;	  /* flow second of the last LRU move */
 	uint64_t		hour_out; /* bytes sent in the current hour */
-	uint64_t       bcn_dirty; /* bit i: pair i may have BP_DIRTY (eval skips
-			       the others instead of touching 32 lines) */
-	double	       day_est[2]; /* cached day_ports, day_ips counts */
+	/* Bit i: pair i may have BP_DIRTY (an evaluation visits those, not
+	 * all 32 pairs' cache lines). */
+	uint64_t       bcn_dirty;
+	uint64_t       bcn_keys[4]; /* used pairs' keys hashed into 256 bits */
+	double	       day_est[2];  /* cached day_ports, day_ips counts */
 	struct hcount  dayc;
 	struct hcount  monthc;
 	uint8_t	       proto_day[32];
@@ -1285,6 +1287,37 @@ host_sight(const struct host_table *ht, struct host *h,
  * 32 slots): a 10-minute beacon is still found among 600 one-off peers an
  * hour, not among 1200.  Hosts that busy need more beacon_pairs.
  */
+/*
+ * host_beacon_find() runs for every conversation a local host starts, and
+ * most are not with a tracked pair: a 256-bit filter of the used pairs'
+ * keys answers "not tracked" without reading 32 pairs.
+ */
+static unsigned
+bcn_key_bit(const uint8_t peer[16], uint16_t dport, uint8_t proto)
+{
+	uint32_t a;
+
+	memcpy(&a, peer + 12, sizeof(a));
+	a ^= (uint32_t)dport << 8 ^ proto;
+	return (unsigned)((a * 0x9e3779b1u) >> 24);
+}
+
+static void
+bcn_keys_rebuild(const struct host_table *ht, struct host *h)
+{
+	unsigned i, b;
+
+	memset(h->bcn_keys, 0, sizeof(h->bcn_keys));
+	for (i = 0; i < ht->cfg.beacon_pairs; i++) {
+		const struct hbeacon *p = host_bcn(ht, h, i);
+
+		if (!(p->flags & BP_USED))
+			continue;
+		b = bcn_key_bit(p->peer, p->dport, p->proto);
+		h->bcn_keys[b >> 6] |= (uint64_t)1 << (b & 63);
+	}
+}
+
 static struct hbeacon *
 host_beacon_admit(struct host_table *ht, struct host *h,
     const struct convrec *cr, uint64_t now)
@@ -1337,6 +1370,7 @@ take:
 	victim->dport = cr->dport;
 	victim->proto = cr->proto;
 	victim->flags = BP_USED;
+	bcn_keys_rebuild(ht, h);
 	return victim;
 }
 
@@ -1344,8 +1378,10 @@ static struct hbeacon *
 host_beacon_find(const struct host_table *ht, struct host *h,
     const uint8_t peer[16], uint16_t dport, uint8_t proto)
 {
-	unsigned i;
+	unsigned i, b = bcn_key_bit(peer, dport, proto);
 
+	if (!(h->bcn_keys[b >> 6] & (uint64_t)1 << (b & 63)))
+		return NULL;
 	for (i = 0; i < ht->cfg.beacon_pairs; i++) {
 		struct hbeacon *p = host_bcn(ht, h, i);
 
@@ -2380,6 +2416,7 @@ hs_apply(struct host_table *ht, const struct hs_rec *rec, uint64_t now)
 				p->dport = rec->beacons[i].dport;
 				p->proto = rec->beacons[i].proto;
 				p->flags = BP_USED;
+				bcn_keys_rebuild(ht, h);
 			}
 		if (p == NULL)
 			break;
