@@ -48,26 +48,17 @@ struct esc_table {
 	uint64_t quick[4];
 };
 
-static unsigned
-quick_bit(const uint8_t addr[16])
-{
-	uint32_t v;
-
-	memcpy(&v, addr + 12, sizeof(v));
-	return (unsigned)((v * 0x9e3779b1u) >> 24);
-}
-
 static void
 quick_rebuild(struct esc_table *et)
 {
-	unsigned i, b;
+	unsigned i;
 
 	memset(et->quick, 0, sizeof(et->quick));
 	for (i = 0; i < et->max_escalated; i++) {
 		if (!et->slot_used[i])
 			continue;
-		b = quick_bit(et->slot_addr[i]);
-		et->quick[b >> 6] |= (uint64_t)1 << (b & 63);
+		bits256_set(
+		    et->quick, bits256_index(addr_low32(et->slot_addr[i])));
 	}
 }
 
@@ -353,10 +344,10 @@ esc_any(const struct esc_table *et)
 int
 esc_slot(const struct esc_table *et, const uint8_t addr[16])
 {
-	unsigned i, b = quick_bit(addr);
+	unsigned i;
 
 	if (et->n_escalated == 0 ||
-	    !(et->quick[b >> 6] & (uint64_t)1 << (b & 63)))
+	    !bits256_has(et->quick, bits256_index(addr_low32(addr))))
 		return -1;
 	for (i = 0; i < et->max_escalated; i++)
 		if (et->slot_used[i] && memcmp(et->slot_addr[i], addr, 16) == 0)

@@ -1295,17 +1295,13 @@ host_sight(const struct host_table *ht, struct host *h,
 static unsigned
 bcn_key_bit(const uint8_t peer[16], uint16_t dport, uint8_t proto)
 {
-	uint32_t a;
-
-	memcpy(&a, peer + 12, sizeof(a));
-	a ^= (uint32_t)dport << 8 ^ proto;
-	return (unsigned)((a * 0x9e3779b1u) >> 24);
+	return bits256_index(addr_low32(peer) ^ (uint32_t)dport << 8 ^ proto);
 }
 
 static void
 bcn_keys_rebuild(const struct host_table *ht, struct host *h)
 {
-	unsigned i, b;
+	unsigned i;
 
 	memset(h->bcn_keys, 0, sizeof(h->bcn_keys));
 	for (i = 0; i < ht->cfg.beacon_pairs; i++) {
@@ -1313,8 +1309,8 @@ bcn_keys_rebuild(const struct host_table *ht, struct host *h)
 
 		if (!(p->flags & BP_USED))
 			continue;
-		b = bcn_key_bit(p->peer, p->dport, p->proto);
-		h->bcn_keys[b >> 6] |= (uint64_t)1 << (b & 63);
+		bits256_set(
+		    h->bcn_keys, bcn_key_bit(p->peer, p->dport, p->proto));
 	}
 }
 
@@ -1378,9 +1374,9 @@ static struct hbeacon *
 host_beacon_find(const struct host_table *ht, struct host *h,
     const uint8_t peer[16], uint16_t dport, uint8_t proto)
 {
-	unsigned i, b = bcn_key_bit(peer, dport, proto);
+	unsigned i;
 
-	if (!(h->bcn_keys[b >> 6] & (uint64_t)1 << (b & 63)))
+	if (!bits256_has(h->bcn_keys, bcn_key_bit(peer, dport, proto)))
 		return NULL;
 	for (i = 0; i < ht->cfg.beacon_pairs; i++) {
 		struct hbeacon *p = host_bcn(ht, h, i);

@@ -65,12 +65,6 @@ pcapfmt_rhdr(uint8_t out[PCAPFMT_RHDR_LEN], uint64_t ts_ns, int is_nsec,
 	return 0;
 }
 
-static uint32_t
-get32(struct cur *c, int is_swapped)
-{
-	return is_swapped ? cur_be32(c) : cur_le32(c);
-}
-
 static uint16_t
 get16(struct cur *c, int is_swapped)
 {
@@ -110,8 +104,8 @@ pcapfmt_ghdr_read(struct cur *c, struct pcapfmt_hdr *h)
 	h->version_major = get16(c, h->is_swapped);
 	h->version_minor = get16(c, h->is_swapped);
 	(void)cur_skip(c, 8); /* thiszone, sigfigs */
-	h->snaplen = get32(c, h->is_swapped);
-	h->linktype = get32(c, h->is_swapped);
+	h->snaplen = pcapfmt_get32(c, h->is_swapped);
+	h->linktype = pcapfmt_get32(c, h->is_swapped);
 	if (!cur_ok(c)) {
 		errno = EPROTO;
 		return -1;
@@ -136,10 +130,10 @@ pcapfmt_rec_read(
 		return PCAPFMT_TRUNC;
 	/* A child cursor so a failed read never moves the caller's. */
 	cur_init(&rc, cur_ptr(c), cur_left(c));
-	r->ts_sec = get32(&rc, h->is_swapped);
-	r->ts_frac = get32(&rc, h->is_swapped);
-	r->caplen = get32(&rc, h->is_swapped);
-	r->wirelen = get32(&rc, h->is_swapped);
+	r->ts_sec = pcapfmt_get32(&rc, h->is_swapped);
+	r->ts_frac = pcapfmt_get32(&rc, h->is_swapped);
+	r->caplen = pcapfmt_get32(&rc, h->is_swapped);
+	r->wirelen = pcapfmt_get32(&rc, h->is_swapped);
 	maxcap =
 	    h->snaplen > PCAPFMT_MAX_SNAPLEN ? h->snaplen : PCAPFMT_MAX_SNAPLEN;
 	if (r->caplen > maxcap ||

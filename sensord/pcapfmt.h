@@ -65,6 +65,13 @@ void pcapfmt_ghdr(uint8_t out[PCAPFMT_GHDR_LEN], uint32_t linktype,
 int pcapfmt_rhdr(uint8_t out[PCAPFMT_RHDR_LEN], uint64_t ts_ns, int is_nsec,
     uint32_t caplen, uint32_t wirelen);
 
+/* A 32-bit field of a file in either byte order. */
+static inline uint32_t
+pcapfmt_get32(struct cur *c, int is_swapped)
+{
+	return is_swapped ? cur_be32(c) : cur_le32(c);
+}
+
 /* Parse a global header; -1 with errno EINVAL (magic) or EPROTO (short). */
 int pcapfmt_ghdr_read(struct cur *c, struct pcapfmt_hdr *h);
 

@@ -14,14 +14,6 @@
 
 #include "pcapmap.h"
 
-static uint32_t
-rd32(struct cur *c, int swapped)
-{
-	uint32_t v = cur_le32(c);
-
-	return swapped ? __builtin_bswap32(v) : v;
-}
-
 /*
  * A timestamp field as libpcap widens it: a native-order bpf_int32 is
  * sign-extended, a byte-swapped one goes through SWAPLONG's unsigned
@@ -46,20 +38,20 @@ pcaprec_parse(struct cur *c, const struct pcaprec_fmt *f, struct pcaprec *r,
 	avail = cur_left(c);
 	if (avail == 0)
 		return PCAPREC_END;
-	if (cur_sub(c, PCAPMAP_RHDR, &h) != 0) {
+	if (cur_sub(c, PCAPFMT_RHDR_LEN, &h) != 0) {
 		snprintf(err, errlen,
 		    "truncated dump file; tried to read %u header bytes, "
 		    "only got %zu",
-		    PCAPMAP_RHDR, avail);
+		    (unsigned)PCAPFMT_RHDR_LEN, avail);
 		return PCAPREC_ERR;
 	}
-	r->ts_sec = widen32(rd32(&h, f->swapped), f->swapped);
-	frac = rd32(&h, f->swapped);
+	r->ts_sec = widen32(pcapfmt_get32(&h, f->swapped), f->swapped);
+	frac = pcapfmt_get32(&h, f->swapped);
 	r->ts_ns = widen32(frac, f->swapped) * (f->nsec ? 1 : 1000);
-	caplen = rd32(&h, f->swapped);
-	r->wirelen = rd32(&h, f->swapped);
+	caplen = pcapfmt_get32(&h, f->swapped);
+	r->wirelen = pcapfmt_get32(&h, f->swapped);
 	avail = cur_left(c);
-	if (caplen > PCAPMAP_MAXSNAP) {
+	if (caplen > PCAPFMT_MAX_SNAPLEN) {
 		if (caplen > f->snapshot)
 			snprintf(err, errlen,
 			    "invalid packet capture length %u, bigger than "
@@ -69,7 +61,7 @@ pcaprec_parse(struct cur *c, const struct pcaprec_fmt *f, struct pcaprec *r,
 			snprintf(err, errlen,
 			    "invalid packet capture length %u, bigger than "
 			    "maximum of %u",
-			    caplen, PCAPMAP_MAXSNAP);
+			    caplen, PCAPFMT_MAX_SNAPLEN);
 		return PCAPREC_ERR;
 	}
 	r->caplen = caplen;
@@ -91,7 +83,7 @@ pcaprec_parse(struct cur *c, const struct pcaprec_fmt *f, struct pcaprec *r,
 		return PCAPREC_ERR;
 	}
 	r->data = cur_take(c, caplen);
-	r->size = PCAPMAP_RHDR + (size_t)caplen;
+	r->size = PCAPFMT_RHDR_LEN + (size_t)caplen;
 	return r->data != NULL ? PCAPREC_OK : PCAPREC_ERR;
 }
 
@@ -138,6 +130,19 @@ unmap(struct pcapmap *m)
 	m->win_len = 0;
 }
 
+/*
+ * The file lost bytes (seen at a remap, or by SIGBUS: then the record
+ * that faulted was handed out with zeros for the lost bytes); stop here.
+ */
+static enum pcaprec_res
+shrunk(struct pcapmap *m)
+{
+	snprintf(m->err, sizeof(m->err),
+	    "file shrank while being read (at byte %llu)",
+	    (unsigned long long)m->off);
+	return PCAPREC_ERR;
+}
+
 /* Map the window that holds [off, off + min(left, header + max record)). */
 static int
 remap(struct pcapmap *m)
@@ -149,9 +154,7 @@ remap(struct pcapmap *m)
 
 	unmap(m);
 	if (fstat(m->fd, &st) != 0 || (uint64_t)st.st_size < m->size) {
-		snprintf(m->err, sizeof(m->err),
-		    "file shrank while being read (at byte %llu)",
-		    (unsigned long long)m->off);
+		(void)shrunk(m);
 		return -1;
 	}
 	if (len > PCAPMAP_WINDOW)
@@ -180,12 +183,15 @@ pcapmap_open(
 
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
-	if (bus_map != NULL || pg <= 0 || fstat(fd, &st) != 0) {
-		errno = bus_map != NULL ? EBUSY : errno;
+	if (bus_map != NULL) { /* one map at a time: one SIGBUS handler */
+		errno = EBUSY;
 		return -1;
 	}
+	if (pg <= 0 || fstat(fd, &st) != 0)
+		return -1;
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < off ||
-	    PCAPMAP_WINDOW < PCAPMAP_RHDR + PCAPMAP_MAXSNAP + (uint64_t)pg) {
+	    PCAPMAP_WINDOW <
+		PCAPFMT_RHDR_LEN + PCAPFMT_MAX_SNAPLEN + (uint64_t)pg) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -209,8 +215,8 @@ pcapmap_open(
 
 /*
  * Prefetch the header (and the first bytes, which the decoder reads) of the
- * record PCAPMAP_AHEAD records on (one step a record).  The file is read in order, but records
- * are only touched at their heads, so the hardware prefetcher, which does
+ * record PCAPMAP_AHEAD records on, one step per record read.  The file is
+ * read in order, but records are only touched at their heads, so the hardware prefetcher, which does
  * not cross pages or skip payloads, misses every one of them.  m->ahead
  * walks the record chain ahead of m->off; its reads are hints only: a
  * bogus length merely stops the walk until the next window.
@@ -228,31 +234,18 @@ run_ahead(struct pcapmap *m)
 		m->ahead = m->off;
 		steps = PCAPMAP_AHEAD;
 	}
-	while (steps-- > 0 && m->ahead + PCAPMAP_RHDR <= end) {
+	while (steps-- > 0 && m->ahead + PCAPFMT_RHDR_LEN <= end) {
 		h = m->win + (m->ahead - m->win_off);
 		memcpy(&caplen, h + 8, sizeof(caplen));
 		if (m->fmt.swapped)
 			caplen = __builtin_bswap32(caplen);
-		m->ahead += PCAPMAP_RHDR + (uint64_t)caplen;
-		if (m->ahead + PCAPMAP_RHDR > end)
+		m->ahead += PCAPFMT_RHDR_LEN + (uint64_t)caplen;
+		if (m->ahead + PCAPFMT_RHDR_LEN > end)
 			break;
 		h = m->win + (m->ahead - m->win_off);
 		__builtin_prefetch(h);
 		__builtin_prefetch(h + 64);
 	}
-}
-
-/*
- * The file lost bytes we had mapped: the record that faulted (if any) was
- * handed out with zeros for the lost bytes; stop here.
- */
-static enum pcaprec_res
-shrunk(struct pcapmap *m)
-{
-	snprintf(m->err, sizeof(m->err),
-	    "file shrank while being read (at byte %llu)",
-	    (unsigned long long)m->off);
-	return PCAPREC_ERR;
 }
 
 enum pcaprec_res
@@ -268,9 +261,9 @@ pcapmap_next(struct pcapmap *m, struct pcaprec *r)
 		return shrunk(m);
 	if (left == 0)
 		return PCAPREC_END;
-	need = left < PCAPMAP_RHDR + PCAPMAP_MAXSNAP
+	need = left < PCAPFMT_RHDR_LEN + PCAPFMT_MAX_SNAPLEN
 	    ? left
-	    : PCAPMAP_RHDR + PCAPMAP_MAXSNAP;
+	    : PCAPFMT_RHDR_LEN + PCAPFMT_MAX_SNAPLEN;
 	if (m->win == NULL || m->off < m->win_off ||
 	    m->off + need > m->win_off + m->win_len) {
 		if (remap(m) != 0)
@@ -297,8 +290,8 @@ pcapmap_next(struct pcapmap *m, struct pcaprec *r)
  * and SLL2 frames, USB and NFLOG headers (none of which sensord decodes),
  * so those are left to libpcap.
  */
-static int
-plain_dlt(int dlt, int swapped)
+int
+pcapmap_plain_dlt(int dlt, int swapped)
 {
 	switch (dlt) {
 	case DLT_NULL:
@@ -325,30 +318,22 @@ plain_dlt(int dlt, int swapped)
 static int
 map_format(pcap_t *p, struct pcaprec_fmt *f)
 {
-	FILE	*fp = pcap_file(p);
-	uint8_t	 b[4];
-	uint32_t magic;
+	FILE		  *fp = pcap_file(p);
+	uint8_t		   b[PCAPFMT_GHDR_LEN];
+	struct pcapfmt_hdr h;
+	struct cur	   c;
 
 	if (fp == NULL || fileno(fp) == STDIN_FILENO ||
 	    pcap_major_version(p) != 2 || pcap_minor_version(p) != 4 ||
 	    pcap_snapshot(p) <= 0 ||
-	    !plain_dlt(pcap_datalink(p), pcap_is_swapped(p) == 1) ||
+	    !pcapmap_plain_dlt(pcap_datalink(p), pcap_is_swapped(p) == 1) ||
 	    pread(fileno(fp), b, sizeof(b), 0) != (ssize_t)sizeof(b))
 		return -1;
-	magic = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-	    (uint32_t)b[3] << 24;
-	switch (magic) {
-	case 0xa1b2c3d4u:
-	case 0xd4c3b2a1u:
-		f->nsec = 0;
-		break;
-	case 0xa1b23c4du:
-	case 0x4d3cb2a1u:
-		f->nsec = 1;
-		break;
-	default:
+	/* The header libpcap read: its magic says whether times are ns. */
+	cur_init(&c, b, sizeof(b));
+	if (pcapfmt_ghdr_read(&c, &h) != 0)
 		return -1;
-	}
+	f->nsec = h.is_nsec;
 	f->snapshot = (uint32_t)pcap_snapshot(p);
 	f->swapped = pcap_is_swapped(p) == 1;
 	return 0;
@@ -365,7 +350,7 @@ pcapmap_open_pcap(struct pcapmap *m, pcap_t *p)
 		errno = ENOTSUP;
 		return -1;
 	}
-	return pcapmap_open(m, fileno(pcap_file(p)), 24, &f);
+	return pcapmap_open(m, fileno(pcap_file(p)), PCAPFMT_GHDR_LEN, &f);
 }
 
 void

@@ -31,10 +31,9 @@
 #include <stdint.h>
 
 #include "cursor.h"
+#include "pcapfmt.h"
 
 #define PCAPMAP_WINDOW (4u << 20) /* bytes mapped at a time */
-#define PCAPMAP_RHDR 16u	  /* record header */
-#define PCAPMAP_MAXSNAP 262144u	  /* libpcap's max_snaplen_for_dlt() */
 #define PCAPMAP_ERR_SIZE 160
 #define PCAPMAP_AHEAD 8u /* records the prefetch runs ahead */
 
@@ -87,6 +86,9 @@ struct pcapmap {
  */
 int pcapmap_open(
     struct pcapmap *m, int fd, uint64_t off, const struct pcaprec_fmt *f);
+
+/* A link type whose records libpcap hands out as they are in the file. */
+int pcapmap_plain_dlt(int dlt, int swapped);
 
 /*
  * pcapmap_open() on a file libpcap has just opened (and read only the

@@ -1232,6 +1232,14 @@ cap_pump(struct spool *sp, struct sp_cap *c, int block)
 	return 0;
 }
 
+/* Wait for c's oldest member only, then write it and any others done. */
+static int
+cap_pump_oldest(struct spool *sp, struct sp_cap *c)
+{
+	zout_wait(sp->z, &c->q[c->q_head]->job);
+	return cap_pump(sp, c, 0);
+}
+
 /*
  * The pool is full: write whatever is finished, then wait for oldest
  * members (this capture's first) until one slot is free.  Waiting for the
@@ -1259,8 +1267,7 @@ make_room(struct spool *sp, struct sp_cap *c)
 	spool_pump(sp);
 	while (sp->n_inflight >= sp->inflight_max &&
 	    (o = first_pending(sp, c)) != NULL) {
-		zout_wait(sp->z, &o->q[o->q_head]->job);
-		if (cap_pump(sp, o, 0) != 0)
+		if (cap_pump_oldest(sp, o) != 0)
 			return;
 	}
 }
@@ -1274,11 +1281,9 @@ cap_seal(struct spool *sp, struct sp_cap *c)
 	if (m == NULL || m->raw_len == 0)
 		return 0;
 	/* This capture's queue is full: wait for its oldest member only. */
-	while (c->q_n == SP_QMAX) {
-		zout_wait(sp->z, &c->q[c->q_head]->job);
-		if (cap_pump(sp, c, 0) != 0)
+	while (c->q_n == SP_QMAX)
+		if (cap_pump_oldest(sp, c) != 0)
 			return -1;
-	}
 	if (sp->n_inflight >= sp->inflight_max)
 		make_room(sp, c);
 	if (m->gz_cap < zout_bound(m->raw_len)) {
@@ -1910,15 +1915,12 @@ spool_tick(struct spool *sp, uint64_t now_ns)
 		 */
 		while (c->q_n > 0 &&
 		    c->q[c->q_head]->sealed_tick + 1 < sp->n_ticks &&
-		    !c->is_write_failed) {
-			zout_wait(sp->z, &c->q[c->q_head]->job);
-			if (cap_pump(sp, c, 0) != 0)
+		    !c->is_write_failed)
+			if (cap_pump_oldest(sp, c) != 0)
 				break;
-		}
-		if (c->q_n > 0 && !c->is_write_failed)
-			(void)cap_pump(sp, c, 0);
-		else if (c->q_n > 0)
-			(void)cap_pump(sp, c, 1); /* retry a failed write */
+		/* The rest as they finish; a failed write is retried whole. */
+		if (c->q_n > 0)
+			(void)cap_pump(sp, c, c->is_write_failed);
 		if (c->fd >= 0 && c->is_dirty) {
 			if (now_ns >= c->last_sync_ns + sp->cfg.sync_ns) {
 				if (fdatasync(c->fd) == 0)

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
 
@@ -57,5 +58,39 @@ int time_parse(const char *s, uint64_t *us);
  * writers pass such sequences through and escape everything else.
  */
 size_t util_utf8_len(const uint8_t *s, size_t n);
+
+/*
+ * A 256-bit filter for "is this one of the few?" asked per packet (the
+ * escalated hosts, a host's tracked beacon pairs): no false negatives, so
+ * a clear bit answers "no" without scanning.  The bit of a key is a
+ * multiplicative hash of 32 bits of it (an address's low bits vary most).
+ */
+static inline unsigned
+bits256_index(uint32_t key)
+{
+	return (key * 0x9e3779b1u) >> 24;
+}
+
+/* The low 32 bits of a 16-byte address, as bits256_index() keys. */
+static inline uint32_t
+addr_low32(const uint8_t addr[16])
+{
+	uint32_t v;
+
+	memcpy(&v, addr + 12, sizeof(v));
+	return v;
+}
+
+static inline void
+bits256_set(uint64_t b[4], unsigned i)
+{
+	b[i >> 6] |= (uint64_t)1 << (i & 63);
+}
+
+static inline int
+bits256_has(const uint64_t b[4], unsigned i)
+{
+	return (int)(b[i >> 6] >> (i & 63)) & 1;
+}
 
 #endif /* SENSORD_UTIL_H */

@@ -101,28 +101,25 @@ measure() {
 # least disturbed by neighbours, and every program gets the same chance.
 RUNS=${BENCH_RUNS:-3}
 best() {
-	local name=$1 key=$2 st=$3 k bv=none v f
+	local name=$1 key=$2 st=$3 k v f kept=0 bv=none
 	local b_rc b_wall b_cpu b_rss
 	shift 3
 	for ((k = 1; k <= RUNS; k++)); do
 		[ "$st" != - ] && { rm -rf "$st"; mkdir -p "$st"; }
 		measure "$name.$k" "$@"
 		[ "$key" = cpu ] && v=$M_CPU || v=$M_WALL
+		# The first run is kept until a successful, faster one comes.
 		if [ "$M_RC" -eq 0 ] && { [ "$bv" = none ] ||
 		    awk -v a="$v" -v b="$bv" 'BEGIN { exit !(a < b) }'; }; then
-			bv=$v b_rc=$M_RC b_wall=$M_WALL b_cpu=$M_CPU b_rss=$M_RSS
-			for f in out err time; do
-				[ -f "$W/$name.$k.$f" ] &&
-				    cp "$W/$name.$k.$f" "$W/$name.$f"
-			done
-			[ "$st" != - ] && { rm -rf "$st.best"; cp -a "$st" "$st.best"; }
-		elif [ "$bv" = none ]; then
-			b_rc=$M_RC b_wall=$M_WALL b_cpu=$M_CPU b_rss=$M_RSS
-			for f in out err time; do
-				[ -f "$W/$name.$k.$f" ] &&
-				    cp "$W/$name.$k.$f" "$W/$name.$f"
-			done
+			bv=$v
+		elif [ "$kept" -eq 1 ]; then
+			continue
 		fi
+		kept=1 b_rc=$M_RC b_wall=$M_WALL b_cpu=$M_CPU b_rss=$M_RSS
+		for f in out err time; do
+			[ -f "$W/$name.$k.$f" ] && cp "$W/$name.$k.$f" "$W/$name.$f"
+		done
+		[ "$st" != - ] && { rm -rf "$st.best"; cp -a "$st" "$st.best"; }
 	done
 	[ "$st" != - ] && [ -d "$st.best" ] && { rm -rf "$st"; mv "$st.best" "$st"; }
 	M_RC=$b_rc M_WALL=$b_wall M_CPU=$b_cpu M_RSS=$b_rss

@@ -22,13 +22,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		abort();						\
 } while (0)
 
-static int
-plain(int dlt)
-{
-	return dlt == DLT_EN10MB || dlt == DLT_RAW || dlt == DLT_IPV4 ||
-	    dlt == DLT_IPV6 || dlt == DLT_NULL || dlt == DLT_LOOP;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -36,19 +29,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pcap_pkthdr *h;
 	const u_char	   *pkt;
 	struct pcaprec_fmt  f;
+	struct pcapfmt_hdr  gh;
 	struct pcaprec	    r;
 	enum pcaprec_res    res;
 	struct cur	    c;
-	uint32_t	    magic;
 	FILE		   *fp;
 	pcap_t		   *p;
 	int		    rc;
 
-	if (size < 24)
-		return 0;
-	memcpy(&magic, data, 4);
-	if (magic != 0xa1b2c3d4u && magic != 0xa1b23c4du &&
-	    magic != 0xd4c3b2a1u && magic != 0x4d3cb2a1u)
+	cur_init(&c, data, size);
+	if (pcapfmt_ghdr_read(&c, &gh) != 0) /* standard magics only */
 		return 0;
 	if ((fp = fmemopen((void *)(uintptr_t)data, size, "rb")) == NULL)
 		return 0;
@@ -59,14 +49,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	if (pcap_major_version(p) != 2 || pcap_minor_version(p) != 4 ||
-	    pcap_snapshot(p) <= 0 || !plain(pcap_datalink(p))) {
+	    pcap_snapshot(p) <= 0 ||
+	    !pcapmap_plain_dlt(pcap_datalink(p), pcap_is_swapped(p) == 1)) {
 		pcap_close(p);
 		return 0;
 	}
 	f.snapshot = (uint32_t)pcap_snapshot(p);
 	f.swapped = pcap_is_swapped(p) == 1;
-	f.nsec = magic == 0xa1b23c4du || magic == 0x4d3cb2a1u;
-	cur_init(&c, data + 24, size - 24);
+	f.nsec = gh.is_nsec;
+	cur_init(&c, data + PCAPFMT_GHDR_LEN, size - PCAPFMT_GHDR_LEN);
 	for (;;) {
 		size_t before = cur_left(&c);
 
@@ -84,7 +75,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK((int64_t)h->ts.tv_sec == r.ts_sec);
 		CHECK((int64_t)h->ts.tv_usec == r.ts_ns);
 		CHECK(memcmp(pkt, r.data, r.caplen) == 0);
-		CHECK(r.size >= PCAPMAP_RHDR &&
+		CHECK(r.size >= PCAPFMT_RHDR_LEN &&
 		    before - cur_left(&c) == r.size);
 	}
 	pcap_close(p);

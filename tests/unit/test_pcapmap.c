@@ -242,12 +242,12 @@ check_crafted(void)
 	rec(&f, 1, 2, 60, 60);
 	put32(&f, 3);
 	put32(&f, 4);
-	put32(&f, PCAPMAP_MAXSNAP + 1);
+	put32(&f, PCAPFMT_MAX_SNAPLEN + 1);
 	put32(&f, 60);
 	write_file(path, f.b, f.n);
 	compare(path, &r);
 	T_OK(r.mapped && r.same && r.records == 1,
-	    "caplen over %u: same error after 1 record %s", PCAPMAP_MAXSNAP,
+	    "caplen over %u: same error after 1 record %s", PCAPFMT_MAX_SNAPLEN,
 	    r.why);
 
 	/* Snaplen 0 in the header (libpcap takes its maximum). */
