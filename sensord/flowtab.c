@@ -329,6 +329,15 @@ index_delete(struct flowtab *ft, uint32_t i)
 	ft->idx[i].ref = 0;
 }
 
+/* The slot holding the record with reference ref, probing from slot i. */
+static uint32_t
+index_find_from(const struct flowtab *ft, uint32_t ref, uint32_t i)
+{
+	while (ft->idx[i].ref != ref)
+		i = (i + 1) & ft->mask;
+	return i;
+}
+
 /* --- records ----------------------------------------------------------- */
 
 #define ID_BITS 53
@@ -388,6 +397,7 @@ ft_release(struct flowtab *ft, struct conv *c, uint32_t pos)
 	ft->free_head = ft_ci(ft, c);
 	ft->st.n_active--;
 }
+
 /* Emit the final record of c (index slot pos) and free it. */
 static void
 ft_end_at(
@@ -396,10 +406,11 @@ ft_end_at(
 	ft_emit(ft, c, reason);
 	ft_release(ft, c, pos);
 }
+
+/* The same when the slot is not known (expiry, flush). */
 static void
 ft_end(struct flowtab *ft, struct conv *c, enum end_reason reason)
 {
-	uint32_t ref = ft_ci(ft, c) + 1;
 	uint32_t i = ft_hash(ft, &c->key) & ft->mask;
 
 	/*
@@ -411,10 +422,9 @@ ft_end(struct flowtab *ft, struct conv *c, enum end_reason reason)
 	if (c->next != FT_NIL)
 		prefetch_conv(&ft->pool[c->next]);
 	ft_emit(ft, c, reason);
-	while (ft->idx[i].ref != ref)
-		i = (i + 1) & ft->mask;
-	ft_release(ft, c, i);
+	ft_release(ft, c, index_find_from(ft, ft_ci(ft, c) + 1, i));
 }
+
 static inline int
 ft_due(const struct flowtab *ft, const struct conv *c)
 {
