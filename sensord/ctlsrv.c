@@ -75,6 +75,8 @@ do_status(struct sensord *sd, struct ctl_reply *rep)
 	    o, "flowlog_retention_bytes", sd->g->flows.log_retention_bytes);
 	ctlp_u64(o, "hosts_tracked", hs.n_hosts);
 	ctlp_u64(o, "hosts_capacity", hs.capacity);
+	ctlp_u64(o, "hosts_evicted", hs.n_evicted);
+	ctlp_u64(o, "hosts_refused", hs.n_refused);
 	ctlp_u64(o, "hosts_escalated", esc_count(sd->esc, ESC_ESCALATED));
 	ctlp_u64(o, "hosts_queued", esc_count(sd->esc, ESC_QUEUED));
 	ctlp_u64(o, "breaches", sd->c.n_breaches);
@@ -326,6 +328,13 @@ do_metrics(struct sensord *sd, struct ctl_reply *rep)
 	    NULL, hs.n_hosts);
 	metric(rep, "sensord_hosts_evicted_total", "counter",
 	    "Hosts evicted from a full host table.", NULL, hs.n_evicted);
+	metric(rep, "sensord_hosts_refused", "gauge",
+	    "Distinct home hosts not tracked since start, estimated: the host "
+	    "table was full of recently seen hosts.",
+	    NULL, hs.n_refused);
+	metric(rep, "sensord_host_refusals_total", "counter",
+	    "Packets and conversation starts of home hosts not tracked.", NULL,
+	    hs.n_refusals);
 	metric(rep, "sensord_breaches_total", "counter", "Baseline breaches.",
 	    NULL, sd->c.n_breaches);
 	metric(rep, "sensord_hosts_escalated", "gauge",

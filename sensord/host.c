@@ -78,6 +78,15 @@
 #define NIL UINT32_MAX
 #define HW_BUCKETS 10 /* buckets per rolling window */
 #define HOST_MIN_CAP 16
+/*
+ * Index entries: 8 bits of the hash (a tag that answers most probes of a
+ * miss without reading the 16 KB record it points to) above the record
+ * number + 1, so at most 2^24 - 2 hosts (270 GB of records).
+ */
+#define IDX_REC_BITS 24
+#define IDX_REC_MASK ((1u << IDX_REC_BITS) - 1)
+#define IDX_TAG(hash) ((uint32_t)((hash) >> 56) << IDX_REC_BITS)
+#define HOST_MAX_CAP (IDX_REC_MASK - 1)
 #define SIGHT_BITS 1024 /* per generation of the admission filter */
 #define NO_SERIES 0xff
 #define US 1000000ULL
@@ -222,7 +231,7 @@ struct host_table {
 	size_t		  off_bcn;
 	uint32_t	  cap;
 	uint32_t	  n_used;
-	uint32_t	 *idx; /* record + 1, 0 = empty */
+	uint32_t	 *idx; /* IDX_TAG(hash) | record + 1, 0 = empty */
 	uint32_t	  idx_mask;
 	uint32_t	  lru_head; /* most recently seen */
 	uint32_t	  lru_tail;
@@ -231,6 +240,7 @@ struct host_table {
 	uint64_t	  walk_min; /* minute of the last full walk */
 	uint64_t	  bucket_us[BL_MAX_WINDOWS];
 	struct host_stats st;
+	struct hll	  refused; /* distinct hosts refused */
 };
 
 /* ---- layout ------------------------------------------------------------ */
@@ -291,8 +301,8 @@ host_new(const struct bl_config *cfg, char *err, size_t errlen)
 		return NULL;
 	per = host_record_bytes(cfg);
 	cap = cfg->mem_budget / per;
-	if (cap > UINT32_MAX / 4)
-		cap = UINT32_MAX / 4;
+	if (cap > HOST_MAX_CAP)
+		cap = HOST_MAX_CAP;
 	if (cap < HOST_MIN_CAP) {
 		snprintf(err, errlen,
 		    "memory budget %zu bytes holds %zu hosts "
@@ -319,6 +329,7 @@ host_new(const struct bl_config *cfg, char *err, size_t errlen)
 	}
 	ht->lru_head = ht->lru_tail = ht->dirty_head = NIL;
 	ht->walk_min = UINT64_MAX;
+	hll_reset(&ht->refused);
 	for (i = 0; i < cfg->n_windows; i++)
 		ht->bucket_us[i] =
 		    (uint64_t)cfg->windows_s[i] * US / HW_BUCKETS;
@@ -369,13 +380,16 @@ host_hash(const struct host_table *ht, const uint8_t addr[16])
 static uint32_t
 host_find(const struct host_table *ht, const uint8_t addr[16], uint64_t hash)
 {
-	uint32_t i = (uint32_t)hash & ht->idx_mask, r;
+	uint32_t i = (uint32_t)hash & ht->idx_mask, e, tag = IDX_TAG(hash);
 
-	while ((r = ht->idx[i]) != 0) {
-		const struct host *h = host_at(ht, r - 1);
+	while ((e = ht->idx[i]) != 0) {
+		if ((e & ~IDX_REC_MASK) == tag) {
+			uint32_t	   r = (e & IDX_REC_MASK) - 1;
+			const struct host *h = host_at(ht, r);
 
-		if (h->hash == hash && memcmp(h->addr, addr, 16) == 0)
-			return r - 1;
+			if (h->hash == hash && memcmp(h->addr, addr, 16) == 0)
+				return r;
+		}
 		i = (i + 1) & ht->idx_mask;
 	}
 	return NIL;
@@ -388,7 +402,7 @@ host_idx_insert(struct host_table *ht, uint64_t hash, uint32_t r)
 
 	while (ht->idx[i] != 0)
 		i = (i + 1) & ht->idx_mask;
-	ht->idx[i] = r + 1;
+	ht->idx[i] = IDX_TAG(hash) | (r + 1);
 }
 
 /* Backward-shift deletion keeps every probe chain unbroken. */
@@ -396,8 +410,9 @@ static void
 host_idx_remove(struct host_table *ht, uint64_t hash, uint32_t r)
 {
 	uint32_t m = ht->idx_mask, i = (uint32_t)hash & m, j, k;
+	uint32_t e = IDX_TAG(hash) | (r + 1);
 
-	while (ht->idx[i] != r + 1)
+	while (ht->idx[i] != e)
 		i = (i + 1) & m;
 	for (;;) {
 		ht->idx[i] = 0;
@@ -406,7 +421,10 @@ host_idx_remove(struct host_table *ht, uint64_t hash, uint32_t r)
 			j = (j + 1) & m;
 			if (ht->idx[j] == 0)
 				return;
-			k = (uint32_t)host_at(ht, ht->idx[j] - 1)->hash & m;
+			k = (uint32_t)host_at(
+				ht, (ht->idx[j] & IDX_REC_MASK) - 1)
+				->hash &
+			    m;
 			/* Stays if its home lies cyclically in (i, j]. */
 			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
 				continue;
@@ -460,24 +478,34 @@ host_index_of(const struct host_table *ht, const struct host *h)
 	    uint32_t)((size_t)((const uint8_t *)h - ht->recs) / ht->rec_size);
 }
 
-/* Least recently seen host, preferring one not in breach. */
+/*
+ * A record for a new host: the least recently seen host silent for
+ * HOST_EVICT_IDLE_S, preferring one not in breach; NIL (refused) when the
+ * tail is younger.  The walk stops at the first host seen recently: LRU
+ * order (to the second) makes all the rest younger still.  Eight idle
+ * hosts in a row in breach give up the oldest of them.
+ */
 static uint32_t
-host_evict(struct host_table *ht)
+host_evict(struct host_table *ht, uint64_t now)
 {
+	uint64_t     idle_us = HOST_EVICT_IDLE_S * US;
 	uint32_t     r = ht->lru_tail;
 	struct host *h;
 	int	     k;
 
 	for (k = 0; k < 8 && r != NIL; k++) {
 		h = host_at(ht, r);
-		if (h->breach == 0 && h->n_alerted == 0)
+		if (now < h->last_seen_us + idle_us)
 			break;
+		if (h->breach == 0 && h->n_alerted == 0)
+			goto take;
 		r = h->lru_prev;
 	}
-	if (r == NIL || k == 8) {
-		r = ht->lru_tail;
-		ht->st.n_evicted_breach++;
-	}
+	if (k < 8)
+		return NIL;
+	r = ht->lru_tail;
+	ht->st.n_evicted_breach++;
+take:
 	h = host_at(ht, r);
 	host_idx_remove(ht, h->hash, r);
 	host_lru_unlink(ht, h);
@@ -618,7 +646,12 @@ host_get(
 	}
 	if (!create)
 		return NULL;
-	r = ht->n_used < ht->cap ? ht->n_used++ : host_evict(ht);
+	r = ht->n_used < ht->cap ? ht->n_used++ : host_evict(ht, now);
+	if (r == NIL) {
+		ht->st.n_refusals++;
+		(void)hll_add_hash(&ht->refused, hash);
+		return NULL;
+	}
 	h = host_at(ht, r);
 	/* A reused record may sit on the dirty list: keep that link. */
 	keep = h->flags & HF_DIRTY;
@@ -1925,6 +1958,7 @@ void
 host_get_stats(const struct host_table *ht, struct host_stats *st)
 {
 	*st = ht->st;
+	st->n_refused = (uint64_t)(hll_count(&ht->refused) + 0.5);
 }
 
 size_t

@@ -14,7 +14,14 @@
  * A host record is created when a home address *sends* (a packet, or the
  * start of a conversation it initiated): a scan of the home network
  * cannot fill the table with addresses that never answer.  When the table
- * is full the least recently seen host not in breach is evicted, counted.
+ * is full a new host takes the record of the least recently seen host not
+ * in breach, if that host has been silent for HOST_EVICT_IDLE_S or more;
+ * otherwise the new host is not tracked (counted in n_refusals and n_refused).  A host
+ * table smaller than the active home network thus keeps a stable set of
+ * hosts with their learned state, instead of evicting, on every packet, a
+ * host seen milliseconds ago (each eviction clears a 16 KB record, and
+ * nothing would ever be learned); and spoofed home sources cannot flush
+ * the baselines of the hosts that are really there.
  */
 #ifndef SENSORD_HOST_H
 #define SENSORD_HOST_H
@@ -25,6 +32,9 @@
 #include "baseline.h"
 #include "convrec.h"
 #include "decode.h"
+
+/* A host silent this long may give its record to a new host. */
+#define HOST_EVICT_IDLE_S 600
 
 struct host_table;
 
@@ -95,6 +105,8 @@ struct host_stats {
 	uint64_t n_created;
 	uint64_t n_evicted;	   /* table full */
 	uint64_t n_evicted_breach; /* ...while in breach */
+	uint64_t n_refusals; /* packets/conversations of a host not tracked */
+	uint64_t n_refused;  /* distinct such hosts (HLL estimate) */
 	uint64_t n_beacon_evicted; /* pairs replaced */
 	uint64_t n_beacon_dropped; /* pairs not admitted */
 	uint64_t n_breach;	   /* events emitted */

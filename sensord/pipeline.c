@@ -146,6 +146,27 @@ sd_batch_flush(struct sensord *sd)
 	sd->n_batch = 0;
 }
 
+/* The first host refused by a full host table: one line per run. */
+static void
+sd_hosts_full_check(struct sensord *sd)
+{
+	struct host_stats hs;
+	char		  budget[32];
+
+	if (sd->hosts_full_logged)
+		return;
+	host_get_stats(sd->ht, &hs);
+	if (hs.n_refusals == 0)
+		return;
+	sd->hosts_full_logged = 1;
+	pol_fmt_size(sd->g->host_table_memory_bytes, budget, sizeof(budget));
+	log_warnx("host table full: all %llu hosts were seen in the last "
+		  "%d minutes; new home hosts are not tracked (counted in "
+		  "hosts_refused; host_table_memory = %s holds %llu)",
+	    (unsigned long long)hs.n_hosts, HOST_EVICT_IDLE_S / 60, budget,
+	    (unsigned long long)hs.capacity);
+}
+
 void
 sd_tick(struct sensord *sd, uint64_t now_us)
 {
@@ -160,6 +181,7 @@ sd_tick(struct sensord *sd, uint64_t now_us)
 	sd->pps_last_pkts = sd->c.n_pkts;
 	ft_expire(sd->ft, sd->now_us);
 	host_tick(sd->ht, sd->now_us, sd_host_event, sd);
+	sd_hosts_full_check(sd);
 	sd_esc_tick(sd);
 	sd_capture_tick(sd);
 	flowlog_tick(sd->fl, sd->now_us);
@@ -178,6 +200,7 @@ sd_flush(struct sensord *sd, enum end_reason why)
 	ft_flush(sd->ft, why);
 	/* The last records may complete a breach; then every capture ends. */
 	host_tick(sd->ht, sd->now_us, sd_host_event, sd);
+	sd_hosts_full_check(sd);
 	sd_esc_stop_all(sd);
 	for (i = 0; i < sd->n_xp; i++)
 		xp_flush(sd->xp[i], sd->now_us);

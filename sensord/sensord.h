@@ -97,8 +97,9 @@ struct sensord {
 	struct host_table	*ht;
 	struct events		*ev;
 	struct esc_table	*esc;
-	int			 ev_err_state; /* log_state() */
-	uint64_t		 seed64;       /* host hash seed */
+	int			 ev_err_state;	    /* log_state() */
+	int			 hosts_full_logged; /* once per run */
+	uint64_t		 seed64;	    /* host hash seed */
 	uint64_t		 last_save_us; /* baseline saved (flow time) */
 	uint64_t		 started_us;   /* wall clock at start */
 	uint64_t		 pps; /* packets/s over the last tick */

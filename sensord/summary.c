@@ -20,7 +20,8 @@ dlt_name(int dlt)
 }
 
 static void
-summary_text(const struct sensord *sd, const struct ft_stats *fs)
+summary_text(const struct sensord *sd, const struct ft_stats *fs,
+    const struct host_stats *hs)
 {
 	const struct sd_counters *c = &sd->c;
 	unsigned		  i;
@@ -46,13 +47,20 @@ summary_text(const struct sensord *sd, const struct ft_stats *fs)
 	    (unsigned long long)fs->n_records, (unsigned long long)fs->n_evict,
 	    (unsigned long long)fs->capacity,
 	    (unsigned long long)fs->bytes_per_flow);
+	printf("hosts %llu tracked of %llu, evicted %llu, refused ~%llu "
+	       "(%llu refusals)\n",
+	    (unsigned long long)hs->n_hosts, (unsigned long long)hs->capacity,
+	    (unsigned long long)hs->n_evicted,
+	    (unsigned long long)hs->n_refused,
+	    (unsigned long long)hs->n_refusals);
 	if (sd->elapsed_s > 0)
 		printf("%.3f s, %.0f packets/s\n", sd->elapsed_s,
 		    (double)c->n_pkts / sd->elapsed_s);
 }
 
 static void
-summary_json(const struct sensord *sd, const struct ft_stats *fs)
+summary_json(const struct sensord *sd, const struct ft_stats *fs,
+    const struct host_stats *hs)
 {
 	const struct sd_counters *c = &sd->c;
 	unsigned		  i;
@@ -84,7 +92,13 @@ summary_json(const struct sensord *sd, const struct ft_stats *fs)
 		printf("%s\"%s\":%llu", i > 1 ? "," : "",
 		    conv_reason_name((enum end_reason)i),
 		    (unsigned long long)fs->n_end[i]);
-	printf("}},\"elapsed_s\":%.6f,\"pps\":%.0f,\"metering_cpu_s\":%.6f}\n",
+	printf("}},\"hosts\":{\"tracked\":%llu,\"capacity\":%llu,"
+	       "\"evicted\":%llu,\"refused\":%llu,\"refusals\":%llu}",
+	    (unsigned long long)hs->n_hosts, (unsigned long long)hs->capacity,
+	    (unsigned long long)hs->n_evicted,
+	    (unsigned long long)hs->n_refused,
+	    (unsigned long long)hs->n_refusals);
+	printf(",\"elapsed_s\":%.6f,\"pps\":%.0f,\"metering_cpu_s\":%.6f}\n",
 	    sd->elapsed_s,
 	    sd->elapsed_s > 0 ? (double)c->n_pkts / sd->elapsed_s : 0.0,
 	    sd->metering_cpu_s);
@@ -93,12 +107,14 @@ summary_json(const struct sensord *sd, const struct ft_stats *fs)
 void
 sd_summary(const struct sensord *sd, int as_json)
 {
-	struct ft_stats fs;
+	struct ft_stats	  fs;
+	struct host_stats hs;
 
 	ft_get_stats(sd->ft, &fs);
+	host_get_stats(sd->ht, &hs);
 	if (as_json)
-		summary_json(sd, &fs);
+		summary_json(sd, &fs, &hs);
 	else
-		summary_text(sd, &fs);
+		summary_text(sd, &fs, &hs);
 	fflush(stdout);
 }

@@ -1041,8 +1041,9 @@ test_table(void)
 	struct host_table *ht0;
 	uint8_t a[16], out[16];
 	char err[200];
-	unsigned i;
+	unsigned i, k;
 	size_t per;
+	uint64_t t1, t2;
 
 	cfg_base(&cfg);
 	per = host_record_bytes(&cfg);
@@ -1072,24 +1073,28 @@ test_table(void)
 	host_get_stats(s.ht, &st);
 	T_EQ_U64(st.n_hosts, 0, "outside senders and silent receivers: "
 	    "no records");
-	/* Host 0 breaches (SYN flood), then 40 more hosts arrive. */
+	/*
+	 * Host 0 breaches (SYN flood); 19 hosts fill the table; 21 more
+	 * arrive while all are recent: refused, nothing evicted.
+	 */
 	a4(a, 10, 1, 0, 0);
 	for (i = 0; i < 250; i++)
 		conv(&s, a, out, 80, 6, "S0", T0 + MIN + i * 1000, 60, 0);
 	sim_to(&s, T0 + MIN + 2 * US);
 	T_OK(host_info(s.ht, a, &hi) == 0 && hi.breach_mask != 0,
 	    "host 10.1.0.0 in breach");
+	t1 = T0 + MIN + 3 * US;
 	for (i = 1; i <= 40; i++) {
 		uint8_t b[16];
 
 		a4(b, 10, 1, 0, i);
-		pkt(&s, b, out, 6, 100, T0 + MIN + 3 * US + i);
+		pkt(&s, b, out, 6, 100, t1 + i);
 	}
 	host_get_stats(s.ht, &st);
 	T_EQ_U64(st.n_hosts, 20, "table full at 20");
-	T_EQ_U64(st.n_evicted, 21, "21 evictions counted");
-	T_OK(host_info(s.ht, a, &hi) == 0,
-	    "the host in breach was not evicted (older than all)");
+	T_EQ_U64(st.n_evicted, 0, "no recently seen host evicted");
+	T_EQ_U64(st.n_refusals, 21, "the 21 newcomers refused");
+	T_EQ_U64(st.n_refused, 21, "21 distinct hosts refused");
 	{
 		uint8_t b[16];
 		int present = 0;
@@ -1098,12 +1103,92 @@ test_table(void)
 			a4(b, 10, 1, 0, i);
 			present += host_info(s.ht, b, &hi) == 0;
 		}
-		a4(b, 10, 1, 0, 40);
+		a4(b, 10, 1, 0, 19);
 		T_OK(present == 19 && host_info(s.ht, b, &hi) == 0,
-		    "the 19 most recent hosts kept (%d)", present);
-		a4(b, 10, 1, 0, 1);
-		T_OK(host_info(s.ht, b, &hi) != 0, "the oldest evicted");
+		    "the 19 first hosts kept (%d)", present);
 	}
+	/*
+	 * Hosts 1..10 stay active; once the others have been silent for
+	 * HOST_EVICT_IDLE_S, newcomers take their records, least recently
+	 * seen first, never the host in breach (older than all) nor an
+	 * active one: 9 idle hosts (11..19) to give, 12 newcomers.
+	 */
+	t2 = t1 + (uint64_t)HOST_EVICT_IDLE_S * US - US / 2;
+	for (i = 1; i <= 10; i++) {
+		uint8_t b[16];
+
+		a4(b, 10, 1, 0, i);
+		pkt(&s, b, out, 6, 100, t2 + i);
+	}
+	t2 = t1 + (uint64_t)HOST_EVICT_IDLE_S * US + US;
+	for (i = 41; i <= 52; i++) {
+		uint8_t b[16];
+
+		a4(b, 10, 1, 0, i);
+		pkt(&s, b, out, 6, 100, t2 + i);
+	}
+	host_get_stats(s.ht, &st);
+	T_EQ_U64(st.n_evicted, 9, "the 9 idle hosts evicted");
+	T_EQ_U64(st.n_evicted_breach, 0, "none in breach");
+	T_EQ_U64(st.n_refusals, 21 + 3, "3 more newcomers refused");
+	T_EQ_U64(st.n_refused, 21 + 3, "24 distinct hosts refused");
+	T_OK(host_info(s.ht, a, &hi) == 0,
+	    "the host in breach was not evicted (older than all)");
+	{
+		uint8_t b[16];
+		int act = 0, idle = 0, fresh = 0;
+
+		for (i = 1; i <= 10; i++) {
+			a4(b, 10, 1, 0, i);
+			act += host_info(s.ht, b, &hi) == 0;
+		}
+		for (i = 11; i <= 19; i++) {
+			a4(b, 10, 1, 0, i);
+			idle += host_info(s.ht, b, &hi) == 0;
+		}
+		for (i = 41; i <= 52; i++) {
+			a4(b, 10, 1, 0, i);
+			fresh += host_info(s.ht, b, &hi) == 0;
+		}
+		T_OK(act == 10 && idle == 0 && fresh == 9,
+		    "active hosts kept (%d of 10), idle ones gone (%d left), "
+		    "the first 9 newcomers in (%d)", act, idle, fresh);
+	}
+	host_free(s.ht);
+
+	/*
+	 * Eight idle hosts in breach at the LRU tail: the walk gives up and
+	 * the oldest goes, so hosts stuck in breach cannot lock the table.
+	 */
+	sim_init(&s, &cfg, T0);
+	for (k = 0; k < 8; k++) {
+		a4(a, 10, 2, 0, k);
+		for (i = 0; i < 250; i++)
+			conv(&s, a, out, 80, 6, "S0",
+			    T0 + MIN + k * (US / 10) + i * 100, 60, 0);
+	}
+	sim_to(&s, T0 + MIN + 2 * US);
+	for (k = 0, i = 0; k < 8; k++) {
+		a4(a, 10, 2, 0, k);
+		i += host_info(s.ht, a, &hi) == 0 && hi.breach_mask != 0;
+	}
+	T_OK(i == 8, "8 hosts in breach (%u)", i);
+	t1 = T0 + MIN + 3 * US;
+	for (k = 8; k < 20; k++) {
+		a4(a, 10, 2, 0, k);
+		pkt(&s, a, out, 6, 100, t1 + (uint64_t)HOST_EVICT_IDLE_S * US);
+	}
+	a4(a, 10, 2, 1, 0);
+	pkt(&s, a, out, 6, 100, t1 + (uint64_t)HOST_EVICT_IDLE_S * US + US);
+	host_get_stats(s.ht, &st);
+	T_OK(st.n_evicted == 1 && st.n_evicted_breach == 1 &&
+		 st.n_refused == 0 && host_info(s.ht, a, &hi) == 0,
+	    "the newcomer took the oldest breach record (evicted %llu, in "
+	    "breach %llu, refused %llu)", (unsigned long long)st.n_evicted,
+	    (unsigned long long)st.n_evicted_breach,
+	    (unsigned long long)st.n_refused);
+	a4(a, 10, 2, 0, 0);
+	T_OK(host_info(s.ht, a, &hi) != 0, "10.2.0.0, the oldest, is gone");
 	host_free(s.ht);
 }
 
