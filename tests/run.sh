@@ -75,6 +75,8 @@ done
 echo
 if [ ${#failed[@]} -ne 0 ]; then
 	echo "failed: ${failed[*]} (logs in $logdir)"
+elif [ -n "${KEEP_LOGS:-}" ]; then
+	echo "logs in $logdir (KEEP_LOGS)"
 else
 	rm -rf "$logdir"
 fi

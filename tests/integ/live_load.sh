@@ -52,6 +52,20 @@ cpu_s() {
 	    "/proc/$1/stat"
 }
 
+# settle: wait (at most 30 s) until sensord has read what the kernel holds:
+# the packet count unchanged over half a second.
+settle() {
+	local a b k
+	read -r a _ < <(stats_now)
+	for k in $(seq 60); do
+		sleep 0.5
+		read -r b _ < <(stats_now)
+		[ "$a" = "$b" ] && return 0
+		a=$b
+	done
+	return 1
+}
+
 # stats_now: SIGUSR1, then "packets drops" of the stats line it logs.
 stats_now() {
 	local m
@@ -73,7 +87,7 @@ t0=$(date +%s.%N)
 { read -r sent; read -r rate; } < <(replay)
 t1=$(date +%s.%N)
 check "tcpreplay sent the trace (${sent:-?} of $N_PKTS)" test "${sent:-0}" -eq "$N_PKTS"
-sleep 1.5	# let sensord empty its ring
+check "sensord caught up with its ring after the replay" settle
 c1=$(cpu_s "$SPID")
 read -r p1 d1 < <(stats_now)
 check "sensord still running after the replay" kill -0 "$SPID"
@@ -83,7 +97,7 @@ check "sensord still running after the replay" kill -0 "$SPID"
 kill -STOP "$SPID"
 { read -r sent_b; read -r rate_b; } < <(replay)
 kill -CONT "$SPID"
-sleep 3
+check "sensord caught up with its ring after the stall" settle
 read -r p2 d2 < <(stats_now)
 check "stalled replay made the kernel drop (${d2:-?} drops in all)" \
     test "${d2:-0}" -gt "${d1:-0}"
