@@ -30,7 +30,7 @@ O	?= build$(if $(SANITIZE),-san)
 SHARED_PCAPS ?= $(abspath ../shared/pcaps)
 FUZZ_SECONDS ?= 120
 
-PKGS	:= libpcap libnl-3.0 libnl-route-3.0 zlib libdeflate
+PKGS	:= libpcap libnl-3.0 libnl-route-3.0 zlib libdeflate libisal
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -103,7 +103,7 @@ tests-build: $(BINS) $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAY)
 # --- set-up: install what is missing, only when it is missing -------------
 
 BUILD_DEBS := build-essential pkg-config libpcap-dev libnl-3-dev \
-	      libnl-route-3-dev zlib1g-dev libdeflate-dev
+	      libnl-route-3-dev zlib1g-dev libdeflate-dev libisal-dev
 TEST_DEBS  := tshark tcpdump nfdump softflowd nmap tcpreplay iproute2 jq \
 	      clang libclang-rt-14-dev curl python3 procps gzip time \
 	      iputils-ping clang-format cppcheck

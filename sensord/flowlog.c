@@ -89,10 +89,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libdeflate.h>
-
 #include "cursor.h"
 #include "flowlog.h"
+#include "gzenc.h"
 #include "util.h"
 
 #define MIB (1024u * 1024u)
@@ -164,21 +163,21 @@ struct flowlog {
 	struct flowlog_stats pub; /* writer counters, published */
 
 	/* Writer side (the writer thread only after start). */
-	struct chunk		     *chunks; /* the pool */
-	unsigned		      n_chunks;
-	struct libdeflate_compressor *comp;
-	uint8_t			     *obuf;
-	size_t			      obuf_cap;
-	int			      fd; /* open file or -1 */
-	uint64_t		      fsize;
-	uint64_t		      file_bucket;
-	int			      is_susp;
-	uint64_t		      susp_bucket, susp_clock;
-	struct catent		     *cat; /* sorted by name */
-	size_t			      n_cat, cat_cap;
-	uint64_t		      cat_bytes;
-	unsigned		      next_seq;
-	struct flowlog_stats	      ws; /* writer-side counters */
+	struct chunk	    *chunks; /* the pool */
+	unsigned	     n_chunks;
+	struct gze	    *gz;
+	uint8_t		    *obuf;
+	size_t		     obuf_cap;
+	int		     fd; /* open file or -1 */
+	uint64_t	     fsize;
+	uint64_t	     file_bucket;
+	int		     is_susp;
+	uint64_t	     susp_bucket, susp_clock;
+	struct catent	    *cat; /* sorted by name */
+	size_t		     n_cat, cat_cap;
+	uint64_t	     cat_bytes;
+	unsigned	     next_seq;
+	struct flowlog_stats ws; /* writer-side counters */
 
 	pthread_t thr;
 	int	  has_thr;
@@ -1000,11 +999,10 @@ compress_chunk(struct flowlog *fl, const struct chunk *c)
 	struct flowlog_member m;
 	size_t		      n;
 
-	n = libdeflate_deflate_compress(fl->comp, c->buf, c->len,
+	n = gze_compress(fl->gz, fl->cfg.level, c->buf, c->len,
 	    fl->obuf + FLOWLOG_HDR_LEN, fl->obuf_cap - FLOWLOG_HDR_LEN - 8);
-	/* Cannot fail: obuf holds the compressor's bound for chunk_size. */
-	le32(fl->obuf + FLOWLOG_HDR_LEN + n,
-	    libdeflate_crc32(0, c->buf, c->len));
+	/* Cannot fail: obuf holds gze_bound(chunk_size). */
+	le32(fl->obuf + FLOWLOG_HDR_LEN + n, gze_crc32(0, c->buf, c->len));
 	le32(fl->obuf + FLOWLOG_HDR_LEN + n + 4, (uint32_t)c->len);
 	m.size = (uint32_t)(FLOWLOG_HDR_LEN + n + 8);
 	m.n_records = c->n_rec;
@@ -1371,8 +1369,7 @@ fl_free(struct flowlog *fl)
 	free(fl->free_chunks);
 	free(fl->obuf);
 	free(fl->cat);
-	if (fl->comp != NULL)
-		libdeflate_free_compressor(fl->comp);
+	gze_free(fl->gz);
 	if (fl->dirfd >= 0)
 		close(fl->dirfd);
 	free(fl->dir);
@@ -1446,12 +1443,11 @@ flowlog_open(const struct flowlog_config *cfg)
 	fl->cur = fl->free_chunks[--fl->n_free];
 	cur_reset(fl->cur);
 
-	if ((fl->comp = libdeflate_alloc_compressor(cfg->level)) == NULL) {
+	if ((fl->gz = gze_new()) == NULL) {
 		errno = ENOMEM;
 		goto fail;
 	}
-	fl->obuf_cap = FLOWLOG_HDR_LEN + 8 +
-	    libdeflate_deflate_compress_bound(fl->comp, cfg->chunk_size);
+	fl->obuf_cap = FLOWLOG_HDR_LEN + 8 + gze_bound(cfg->chunk_size);
 	if ((fl->obuf = malloc(fl->obuf_cap)) == NULL)
 		goto fail;
 	if (scan_dir(fl) != 0)

@@ -43,7 +43,7 @@ struct flowlog_config {
 	uint64_t retention_bytes;
 	/* Max age of buffered records, in flowlog_tick time; default 2. */
 	uint32_t flush_interval_s;
-	int	 level; /* libdeflate 0..12: 1 */
+	int	 level; /* 0..12 (gzenc.h), default 1 */
 	/* Queue full: 1 waits (offline), 0 drops and counts (live). */
 	int lossless;
 	/* JSON bytes per gzip member: 4 KiB..16 MiB, default 256 KiB. */

@@ -1,8 +1,9 @@
 /*
- * zout.c: gzip members with libdeflate, a stored fallback, and a pool.
+ * zout.c: gzip members (gzenc: ISA-L at level 1, libdeflate above), a
+ * stored fallback, and a pool.
  *
  * Member formats (RFC 1952 section 2.3, RFC 1951 section 3.2.4):
- *  - compressed: libdeflate_gzip_compress() output, as is;
+ *  - compressed: a 10-byte header, gze_compress() output, CRC-32, ISIZE;
  *  - stored: a 10-byte header, deflate "no compression" blocks of at most
  *    65535 bytes (1 byte BFINAL/BTYPE=00, LEN, NLEN, data), CRC-32 and
  *    ISIZE.  Size: n + 18 + 5 * max(1, ceil(n / 65535)) = zout_bound(n);
@@ -25,7 +26,6 @@
  * output bytes do not depend on the thread count.
  */
 #include <errno.h>
-#include <libdeflate.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,16 +33,17 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "gzenc.h"
 #include "zout.h"
 
-#define STORED_MAX 65535u
+#define STORED_MAX GZE_STORED_MAX
 #define ZOUT_NICE 5 /* compressors run this much nicer than the process */
 #define GZ_HDR 10u
 #define GZ_TRAILER 8u
 
 struct zout_ctx {
-	struct libdeflate_compressor *c[ZOUT_MAX_LEVEL + 1];
-	uint8_t *sample; /* scratch for the test compression */
+	struct gze *g;
+	uint8_t	   *sample; /* scratch for the test compression */
 };
 
 struct zout_worker {
@@ -61,13 +62,6 @@ struct zout {
 	struct zout_worker w[ZOUT_MAX_THREADS];
 	struct zout_ctx	  *own; /* nthreads == 0 */
 };
-
-static void
-put_le16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
 
 static void
 put_le32(uint8_t *p, uint32_t v)
@@ -126,21 +120,11 @@ static size_t
 store(const uint8_t *in, size_t n, uint8_t *out)
 {
 	uint8_t *p = out;
-	size_t	 off = 0, b;
 
 	gz_header(p, 0);
 	p += GZ_HDR;
-	do {
-		b = n - off > STORED_MAX ? STORED_MAX : n - off;
-		*p++ = off + b == n ? 1 : 0; /* BFINAL, BTYPE=00 */
-		put_le16(p, (uint32_t)b);
-		put_le16(p + 2, (uint32_t)(~b & 0xffff));
-		p += 4;
-		memcpy(p, in + off, b);
-		p += b;
-		off += b;
-	} while (off < n);
-	put_le32(p, libdeflate_crc32(0, in, n));
+	p += gze_stored(in, n, p);
+	put_le32(p, gze_crc32(0, in, n));
 	put_le32(p + 4, (uint32_t)n);
 	p += GZ_TRAILER;
 	return (size_t)(p - out);
@@ -153,7 +137,9 @@ zout_ctx_new(void)
 
 	if ((zc = calloc(1, sizeof(*zc))) == NULL)
 		return NULL;
-	if ((zc->sample = malloc(ZOUT_SAMPLE)) == NULL) {
+	if ((zc->sample = malloc(ZOUT_SAMPLE)) == NULL ||
+	    (zc->g = gze_new()) == NULL) {
+		free(zc->sample);
 		free(zc);
 		return NULL;
 	}
@@ -163,12 +149,9 @@ zout_ctx_new(void)
 void
 zout_ctx_free(struct zout_ctx *zc)
 {
-	int i;
-
 	if (zc == NULL)
 		return;
-	for (i = 0; i <= ZOUT_MAX_LEVEL; i++)
-		libdeflate_free_compressor(zc->c[i]);
+	gze_free(zc->g);
 	free(zc->sample);
 	free(zc);
 }
@@ -184,28 +167,24 @@ size_t
 zout_member(struct zout_ctx *zc, int level, const uint8_t *in, size_t n,
     uint8_t *out, int *is_stored)
 {
-	struct libdeflate_compressor *c;
-	size_t			      len, s;
+	size_t len;
 
 	*is_stored = 1;
 	if (level <= 0 || n < 64)
 		return store(in, n, out);
-	if (level > ZOUT_MAX_LEVEL)
-		level = ZOUT_MAX_LEVEL;
-	if ((c = zc->c[level]) == NULL &&
-	    (c = zc->c[level] = libdeflate_alloc_compressor(level)) == NULL)
+	if (n > 2 * ZOUT_SAMPLE &&
+	    gze_compress(zc->g, level, in, ZOUT_SAMPLE, zc->sample,
+		min_saving_cap(ZOUT_SAMPLE)) == 0)
 		return store(in, n, out);
-	if (n > 2 * ZOUT_SAMPLE) {
-		s = ZOUT_SAMPLE;
-		if (libdeflate_deflate_compress(
-			c, in, s, zc->sample, min_saving_cap(s)) == 0)
-			return store(in, n, out);
-	}
-	len = libdeflate_gzip_compress(c, in, n, out, min_saving_cap(n));
+	len = gze_compress(zc->g, level, in, n, out + GZ_HDR,
+	    min_saving_cap(n) - GZ_HDR - GZ_TRAILER);
 	if (len == 0)
 		return store(in, n, out);
+	gz_header(out, 0);
+	put_le32(out + GZ_HDR + len, gze_crc32(0, in, n));
+	put_le32(out + GZ_HDR + len + 4, (uint32_t)n);
 	*is_stored = 0;
-	return len;
+	return GZ_HDR + len + GZ_TRAILER;
 }
 
 static void

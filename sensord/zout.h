@@ -6,7 +6,7 @@
  * tshark and Wireshark read the concatenation as one stream; a member that
  * was completely written survives a crash of the writer; an index of member
  * offsets makes a file seekable by time.  Members are compressed one-shot
- * with libdeflate (about 2.4x zlib's speed at the same ratio, DOMAIN.md 7).
+ * by gzenc (ISA-L at level 1, libdeflate above; gzenc.h has the figures).
  *
  * A chunk that does not compress (saving under ZOUT_MIN_SAVING_PCT, e.g.
  * TLS payload) is stored instead: a member of uncompressed deflate blocks,
@@ -26,7 +26,7 @@
 
 #define ZOUT_MIN_SAVING_PCT 3 /* store chunks that save less */
 #define ZOUT_SAMPLE 16384     /* bytes test-compressed first */
-#define ZOUT_MAX_LEVEL 12     /* libdeflate's range is 0..12 */
+#define ZOUT_MAX_LEVEL 12     /* gzenc's range is 0..12 */
 #define ZOUT_MAX_THREADS 8
 
 /* Exact size of a stored member of n bytes; no member is ever larger. */
@@ -42,7 +42,7 @@ size_t zout_meta_size(size_t comment_len);
  */
 size_t zout_meta_member(uint8_t *out, const char *comment, size_t len);
 
-/* Per-thread compressor cache (libdeflate compressors are not shared). */
+/* Per-thread compressor state (encoders are not shared). */
 struct zout_ctx;
 struct zout_ctx *zout_ctx_new(void);
 void		 zout_ctx_free(struct zout_ctx *zc);
