@@ -1088,8 +1088,12 @@ kill_child(const char *d, int mode, int *status)
 			if (write(pfd[1], &v, sizeof(v)) != sizeof(v))
 				_exit(2);
 		}
-		/* Buffered, never flushed: must not be required after. */
-		for (i = 0; i < 50; i++) {
+		/*
+		 * Buffered, never flushed: must not be required after.  Fewer
+		 * than fill a chunk (~350 bytes each), or a full chunk goes to
+		 * the writer and may be on disk before the kill.
+		 */
+		for (i = 0; i < 10; i++) {
 			mkrec(&cr, (uint64_t)(2000 + i), T0_US);
 			flowlog_write(fl, &cr);
 		}
