@@ -35,7 +35,7 @@
 
 #define PCAPMAP_WINDOW (4u << 20) /* bytes mapped at a time */
 #define PCAPMAP_ERR_SIZE 160
-#define PCAPMAP_AHEAD 8u /* records the prefetch runs ahead */
+#define PCAPMAP_PREFETCH 4096u /* bytes the prefetch runs ahead */
 
 /* How to read the records (from libpcap's view of the file header). */
 struct pcaprec_fmt {
@@ -69,10 +69,10 @@ enum pcaprec_res pcaprec_parse(struct cur *c, const struct pcaprec_fmt *f,
 
 struct pcapmap {
 	int		   fd;
-	uint64_t	   size;  /* file size at open */
-	uint64_t	   off;	  /* file offset of the next record */
-	uint64_t	   ahead; /* record being prefetched, >= off */
-	const uint8_t	  *win;	  /* mapped window, or NULL */
+	uint64_t	   size; /* file size at open */
+	uint64_t	   off;	 /* file offset of the next record */
+	uint64_t	   pf;	 /* lines prefetched up to here */
+	const uint8_t	  *win;	 /* mapped window, or NULL */
 	uint64_t	   win_off;
 	size_t		   win_len;
 	struct pcaprec_fmt fmt;
