@@ -112,7 +112,7 @@ prefix_mask(unsigned len, unsigned from)
 	return ~(uint64_t)0 << (64 - (len - from));
 }
 
-/* Per packet (host_packet asks twice): two masked 64-bit compares. */
+/* Two masked 64-bit compares (host.c keeps its own masks for home nets). */
 int
 cidr_match(const struct cidr *c, const uint8_t addr[16])
 {

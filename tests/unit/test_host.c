@@ -1192,6 +1192,90 @@ test_table(void)
 	host_free(s.ht);
 }
 
+/*
+ * host_is_local (precomputed masks) gives cidr_match's answer for every
+ * prefix length, v4 and v6, on addresses inside, next to and far from
+ * the networks; and after a reload that changes them.
+ */
+static void
+test_home_match(void)
+{
+	struct bl_config cfg;
+	struct host_table *ht;
+	uint64_t rng = 12345;
+	char err[200];
+	unsigned len, k, j, bad = 0, n = 0, n_in = 0;
+
+	for (len = 0; len <= 128; len++) {
+		cfg_base(&cfg);
+		cfg.n_home = 2;
+		memset(cfg.home, 0, sizeof(cfg.home));
+		for (j = 0; j < 16; j++) {
+			rng = rng * 6364136223846793005ULL + 1;
+			cfg.home[0].addr[j] = (uint8_t)(rng >> 56);
+		}
+		cfg.home[0].len = (uint8_t)len;
+		/* A v4 network (::ffff:a.b.c.d/96+len) when it fits. */
+		a4(cfg.home[1].addr, 192, 168, (uint8_t)len, 0);
+		cfg.home[1].len = (uint8_t)(96 + (len > 32 ? 32 : len));
+		for (j = 0; j < 2; j++)	/* host bits clear, as policy keeps */
+			for (k = cfg.home[j].len; k < 128; k++)
+				cfg.home[j].addr[k / 8] &=
+				    (uint8_t)~(0x80u >> (k % 8));
+		if ((ht = host_new(&cfg, err, sizeof(err))) == NULL) {
+			printf("# host_new: %s\n", err);
+			bad++;
+			continue;
+		}
+		for (k = 0; k < 400; k++) {
+			uint8_t a[16];
+			int want;
+
+			/* A network's address with one random bit flipped. */
+			memcpy(a, cfg.home[k % 2].addr, 16);
+			rng = rng * 6364136223846793005ULL + 1;
+			if (k % 4 < 3)
+				a[(rng >> 40) % 16] ^=
+				    (uint8_t)(1u << ((rng >> 32) % 8));
+			want = cidr_match(&cfg.home[0], a) ||
+			    cidr_match(&cfg.home[1], a);
+			n_in += want;
+			n++;
+			if (host_is_local(ht, a) != want)
+				bad++;
+		}
+		host_free(ht);
+	}
+	T_OK(bad == 0 && n_in > 0 && n_in < n,
+	    "host_is_local = cidr_match for prefixes /0../128 and v4 "
+	    "networks (%u addresses, %u inside, %u wrong)", n, n_in, bad);
+
+	/* A reload that moves the home network moves the masks. */
+	cfg_base(&cfg);
+	cfg.n_home = 1;
+	a4(cfg.home[0].addr, 10, 0, 0, 0);
+	cfg.home[0].len = 96 + 8;
+	ht = host_new(&cfg, err, sizeof(err));
+	{
+		uint8_t a[16], b[16];
+		int before, after;
+
+		a4(a, 10, 1, 1, 1);
+		a4(b, 172, 16, 5, 5);
+		before = ht != NULL && host_is_local(ht, a) &&
+		    !host_is_local(ht, b);
+		a4(cfg.home[0].addr, 172, 16, 0, 0);
+		cfg.home[0].len = 96 + 12;
+		after = ht != NULL &&
+		    host_reconfig(ht, &cfg, NULL, NULL, T0, collect, LOG, err,
+			sizeof(err)) == 0 &&
+		    !host_is_local(ht, a) && host_is_local(ht, b);
+		T_OK(before && after, "reload from 10/8 to 172.16/12: "
+		    "10.1.1.1 no longer home, 172.16.5.5 is");
+	}
+	host_free(ht);
+}
+
 /* Reload: thresholds removed end their breach; history follows. */
 static const struct bl_config *POL;
 
@@ -1562,6 +1646,7 @@ main(void)
 	if (mkdtemp(TMPDIR) == NULL)
 		return 1;
 	RUN(test_table);
+	RUN(test_home_match);
 	RUN(test_portscan);
 	RUN(test_sweep);
 	RUN(test_synflood);
