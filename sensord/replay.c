@@ -3,7 +3,7 @@
  *
  * Files are opened by libpcap (classic pcap and pcapng) with nanosecond
  * timestamps; the records of a plain classic pcap file on disk are then
- * read through mmap by pcapmap.c (same packets, same errors, four times
+ * read by pcapfile.c (same packets, same errors, about four times
  * cheaper), those of anything else by pcap_next_ex().  Files are read in
  * the order given, into one engine: the flow clock carries on
  * from one file to the next, as if the captures had been taken back to back.
@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "log.h"
-#include "pcapmap.h"
+#include "pcapfile.h"
 #include "sensord.h"
 
 /* Negative or absurd stamps become 0, never UB (as for libpcap's). */
@@ -27,14 +27,14 @@ stamp_ns(int64_t sec, int64_t frac_ns)
 	return sec < 0 ? 0 : (uint64_t)sec * 1000000000u + (uint64_t)frac_ns;
 }
 
-/* Records through mmap: 0 at the end, -1 (logged) on a bad record. */
+/* Records through pcapfile: 0 at the end, -1 (logged) on a bad record. */
 static int
-replay_mapped(struct sensord *sd, const char *path, struct pcapmap *m)
+replay_records(struct sensord *sd, const char *path, struct pcapfile *m)
 {
 	struct pcaprec	 r;
 	enum pcaprec_res res;
 
-	while ((res = pcapmap_next(m, &r)) == PCAPREC_OK)
+	while ((res = pcapfile_next(m, &r)) == PCAPREC_OK)
 		sd_packet(sd, r.data, r.caplen, r.wirelen,
 		    stamp_ns(r.ts_sec, r.ts_ns));
 	if (res == PCAPREC_END)
@@ -51,7 +51,7 @@ replay_one(struct sensord *sd, const char *path, uint8_t idx)
 	struct pcap_pkthdr *h;
 	const u_char	   *data;
 	pcap_t		   *p;
-	struct pcapmap	    m;
+	struct pcapfile	    m;
 	int		    rc, dlt;
 
 	errbuf[0] = '\0';
@@ -72,9 +72,9 @@ replay_one(struct sensord *sd, const char *path, uint8_t idx)
 	}
 	sd->dlt = dlt;
 	sd->iface = idx;
-	if (pcapmap_open_pcap(&m, p) == 0) {
-		rc = replay_mapped(sd, path, &m);
-		pcapmap_close(&m);
+	if (pcapfile_open_pcap(&m, p) == 0) {
+		rc = replay_records(sd, path, &m);
+		pcapfile_close(&m);
 		pcap_close(p);
 		return rc;
 	}

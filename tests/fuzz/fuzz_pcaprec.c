@@ -1,8 +1,8 @@
 /*
  * fuzz_pcaprec: arbitrary bytes as a classic pcap file, read by libpcap
  * (from memory, nanosecond precision) and by pcaprec_parse(), the record
- * parser of the mmap replay path.  Whenever libpcap accepts the header and
- * pcapmap would take the file (version 2.4, standard magic, a link type
+ * parser of the replay path (pcapfile.c).  Whenever libpcap accepts the
+ * header and pcapfile would take the file (version 2.4, standard magic, a link type
  * libpcap does not rewrite), both must return the same records and end the
  * same way, with the same message; a difference abort()s.  Each record
  * consumes at least 16 bytes, so the loop is bounded by the input.
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pcapmap.h"
+#include "pcapfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char		    errbuf[PCAP_ERRBUF_SIZE], err[PCAPMAP_ERR_SIZE];
+	char		    errbuf[PCAP_ERRBUF_SIZE], err[PCAPFILE_ERR_SIZE];
 	struct pcap_pkthdr *h;
 	const u_char	   *pkt;
 	struct pcaprec_fmt  f;
@@ -50,7 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (pcap_major_version(p) != 2 || pcap_minor_version(p) != 4 ||
 	    pcap_snapshot(p) <= 0 ||
-	    !pcapmap_plain_dlt(pcap_datalink(p), pcap_is_swapped(p) == 1)) {
+	    !pcapfile_plain_dlt(pcap_datalink(p), pcap_is_swapped(p) == 1)) {
 		pcap_close(p);
 		return 0;
 	}

@@ -19,7 +19,7 @@
  *	-X CMD		run CMD once, when the capture is first suspended
  *	-q		no event lines
  *
- * The input is read as sensord -r reads it (pcapmap, else libpcap).
+ * The input is read as sensord -r reads it (pcapfile, else libpcap).
  * Packet time drives the writer: a tick each time it crosses a second, as
  * sensord -r does.  Prints one line per event ("event TYPE why=... ..."),
  * then "spoolw: ..." with counts and the throughput of the whole write
@@ -34,7 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pcapmap.h"
+#include "pcapfile.h"
 #include "sha256.h"
 #include "util.h"
 #include "writer.h"
@@ -98,10 +98,10 @@ main(int argc, char **argv)
 	double t0, t1;
 	pcap_t *p;
 	struct timespec pause = { 0, 1000000 };
-	struct pcapmap m;
+	struct pcapfile m;
 	struct pcaprec rec;
 	uint32_t caplen, wirelen;
-	int is_mapped;
+	int by_pcapfile;
 
 	writer_config_defaults(&cfg);
 	spool_limits_defaults(&lim);
@@ -178,10 +178,10 @@ main(int argc, char **argv)
 				return 1;
 			}
 		}
-		is_mapped = pcapmap_open_pcap(&m, p) == 0;
+		by_pcapfile = pcapfile_open_pcap(&m, p) == 0;
 		for (;;) {
-			if (is_mapped) {
-				if (pcapmap_next(&m, &rec) != PCAPREC_OK)
+			if (by_pcapfile) {
+				if (pcapfile_next(&m, &rec) != PCAPREC_OK)
 					break;
 				ts = (uint64_t)rec.ts_sec * 1000000000ull +
 				    (uint64_t)rec.ts_ns + shift;
@@ -214,8 +214,8 @@ main(int argc, char **argv)
 			n_in++;
 			bytes_in += caplen + 16;
 		}
-		if (is_mapped)
-			pcapmap_close(&m);
+		if (by_pcapfile)
+			pcapfile_close(&m);
 		pcap_close(p);
 		shift += last - first + 1000000000ull;
 	}
