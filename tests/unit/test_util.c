@@ -1,4 +1,5 @@
 /* Unit tests for util.c: addresses, CIDRs, time parsing and formatting. */
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "t.h"
@@ -20,6 +21,80 @@ main(void)
 	T_OK(!addr_is_v4(a), "v6 not mapped");
 	addr_fmt(a, buf);
 	T_EQ_STR(buf, "2001:db8::1", "format v6");
+	/*
+	 * addr_fmt = inet_ntop, byte for byte: random addresses with zero
+	 * groups sprinkled (every run length and position), every one- and
+	 * two-group pattern over a zero or 0xffff background, the embedded
+	 * IPv4 forms, and every IPv4 octet value.
+	 */
+	{
+		uint64_t rng = 88172645463325252ULL;
+		char	 want[64];
+		unsigned i, j, k, bad = 0, n = 0;
+
+		for (i = 0; i < 200000; i++) {
+			rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+			for (j = 0; j < 16; j++)
+				a[j] = (uint8_t)(rng >> (j * 4));
+			for (j = 0; j < 8; j++)
+				if ((rng >> (j + 40)) & (i % 3 ? 1 : 3))
+					a[2 * j] = a[2 * j + 1] = 0;
+			if (i % 7 == 0)
+				a[(rng >> 20) % 16] = 0;
+			if (addr_is_v4(a))
+				continue;
+			addr_fmt(a, buf);
+			inet_ntop(AF_INET6, a, want, sizeof(want));
+			bad += strcmp(buf, want) != 0;
+			n++;
+		}
+		for (k = 0; k < 2; k++)
+			for (i = 0; i < 8; i++)
+				for (j = i; j < 8; j++) {
+					memset(a, k ? 0xff : 0, 16);
+					a[2 * i + 1] = 1;
+					a[2 * j] = (uint8_t)(k ? 0 : 0xff);
+					a[2 * j + 1] = (uint8_t)(k ? 0 : 0xff);
+					if (addr_is_v4(a))
+						continue;
+					addr_fmt(a, buf);
+					inet_ntop(AF_INET6, a, want, sizeof(want));
+					bad += strcmp(buf, want) != 0;
+					n++;
+				}
+		for (i = 0; i < 256; i++) {
+			for (j = 0; j < 4; j++) {
+				if (j == 0)
+					snprintf(want, sizeof(want),
+					    "::%u.0.10.255", i);
+				else if (j == 1)
+					snprintf(want, sizeof(want),
+					    "::ffff:0:%u.0.10.1", i);
+				else if (j == 2)
+					snprintf(want, sizeof(want),
+					    "::1:%u.0.0.1", i);
+				else
+					snprintf(want, sizeof(want),
+					    "::0.0.0.%u", i);
+				if (inet_pton(AF_INET6, want, a) != 1)
+					continue;
+				addr_fmt(a, buf);
+				inet_ntop(AF_INET6, a, want, sizeof(want));
+				bad += strcmp(buf, want) != 0;
+				n++;
+			}
+			memcpy(a, (const uint8_t[12]){0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+				      0xff, 0xff},
+			    12);
+			a[12] = (uint8_t)i, a[13] = 0, a[14] = 99, a[15] = 255;
+			addr_fmt(a, buf);
+			inet_ntop(AF_INET, a + 12, want, sizeof(want));
+			bad += strcmp(buf, want) != 0;
+			n++;
+		}
+		T_OK(bad == 0 && n > 150000,
+		    "addr_fmt = inet_ntop on %u addresses (%u differ)", n, bad);
+	}
 	T_EQ_INT(addr_parse("300.1.1.1", a), -1, "bad v4 refused");
 	T_EQ_INT(addr_parse("", a), -1, "empty refused");
 
