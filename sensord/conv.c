@@ -312,10 +312,19 @@ st_set(struct conv *c, int role, unsigned int s)
 	c->hist = (c->hist & ~(UINT64_C(7) << sh)) | (uint64_t)s << sh;
 }
 
+/*
+ * Letters recorded so far: the bits of a 10-bit mask, counted inline
+ * (baseline x86-64 has no POPCNT: __builtin_popcount is a libgcc call).
+ */
 static inline int
 hist_count(const struct conv *c)
 {
-	return __builtin_popcountll((c->hist >> CONV_H_MASK_SHIFT) & 0x3ff);
+	unsigned x = (unsigned)(c->hist >> CONV_H_MASK_SHIFT) & 0x3ffu;
+
+	x = x - ((x >> 1) & 0x155u);
+	x = (x & 0x333u) + ((x >> 2) & 0x333u);
+	x = (x + (x >> 4)) & 0x30fu;
+	return (int)((x & 0xffu) + (x >> 8));
 }
 
 /* Record history letter l of kind k for role, once per role and kind. */

@@ -257,10 +257,28 @@ ft_ci(const struct flowtab *ft, const struct conv *c)
 	return (uint32_t)(c - ft->pool);
 }
 
+/*
+ * SipHash-1-3 of the key.  An IPv4 key (no CONV_KEY_V6) carries its
+ * addresses as ::ffff:a.b.c.d, whose first 12 bytes are constant: hash
+ * the 16 bytes that vary instead of all 40 (6 SipRounds instead of 9, a
+ * third of the hashing for most traffic).  The length differs from the
+ * 40-byte IPv6 input, so the two forms cannot collide by construction.
+ */
 static inline uint32_t
 ft_hash(const struct flowtab *ft, const struct conv_key *k)
 {
-	return (uint32_t)hash_sip13(&ft->hkey, k, sizeof(*k));
+	uint8_t b[16];
+
+	if (k->vlan & CONV_KEY_V6)
+		return (uint32_t)hash_sip13(&ft->hkey, k, sizeof(*k));
+	memcpy(b, k->a + 12, 4);
+	memcpy(b + 4, k->b + 12, 4);
+	memcpy(b + 8, &k->pa, 2);
+	memcpy(b + 10, &k->pb, 2);
+	memcpy(b + 12, &k->vlan, 2);
+	b[14] = k->proto;
+	b[15] = k->iface;
+	return (uint32_t)hash_sip13(&ft->hkey, b, sizeof(b));
 }
 
 /* --- expiry lists ------------------------------------------------------ */
