@@ -65,6 +65,7 @@
  */
 #include <sys/mman.h>
 
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,7 +268,8 @@ ft_ci(const struct flowtab *ft, const struct conv *c)
 static inline uint32_t
 ft_hash(const struct flowtab *ft, const struct conv_key *k)
 {
-	uint8_t b[16];
+	uint8_t	 b[16];
+	uint64_t w0, w1;
 
 	if (k->vlan & CONV_KEY_V6)
 		return (uint32_t)hash_sip13(&ft->hkey, k, sizeof(*k));
@@ -278,7 +280,9 @@ ft_hash(const struct flowtab *ft, const struct conv_key *k)
 	memcpy(b + 12, &k->vlan, 2);
 	b[14] = k->proto;
 	b[15] = k->iface;
-	return (uint32_t)hash_sip13(&ft->hkey, b, sizeof(b));
+	memcpy(&w0, b, 8);
+	memcpy(&w1, b + 8, 8);
+	return (uint32_t)hash_sip13_16(&ft->hkey, le64toh(w0), le64toh(w1));
 }
 
 /* --- expiry lists ------------------------------------------------------ */

@@ -17,25 +17,7 @@
 
 #include "hash.h"
 
-#define ROTL64(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
-
-#define SIPROUND(v0, v1, v2, v3) \
-	do { \
-		(v0) += (v1); \
-		(v1) = ROTL64((v1), 13); \
-		(v1) ^= (v0); \
-		(v0) = ROTL64((v0), 32); \
-		(v2) += (v3); \
-		(v3) = ROTL64((v3), 16); \
-		(v3) ^= (v2); \
-		(v0) += (v3); \
-		(v3) = ROTL64((v3), 21); \
-		(v3) ^= (v0); \
-		(v2) += (v1); \
-		(v1) = ROTL64((v1), 17); \
-		(v1) ^= (v2); \
-		(v2) = ROTL64((v2), 32); \
-	} while (0)
+#define SIPROUND HASH_SIPROUND
 
 static inline uint64_t
 load_le64(const uint8_t *p)
