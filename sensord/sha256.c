@@ -10,8 +10,8 @@
  * alignment and the code is the same on any host.
  *
  * The portable compression function runs at about 115 MB/s on the CI
- * machine (AMD EPYC, gcc 12 -O2): a third of the CPU the spool spends per
- * byte next to libdeflate level 1.  Where the CPU has the SHA extensions
+ * machine (AMD EPYC, gcc 12 -O2): more CPU per byte than the spool's
+ * level-1 compression (ISA-L, about 300 MB/s).  Where the CPU has the SHA extensions
  * (CPUID.7.EBX[29], with SSSE3/SSE4.1) the same rounds run on
  * SHA256RNDS2/SHA256MSG1/SHA256MSG2, several times faster; the choice is
  * made once, at the first block, and sha256_use_hw() lets the tests run

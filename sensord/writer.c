@@ -81,8 +81,8 @@ writer_config_defaults(struct writer_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	spool_config_defaults(&cfg->spool);
-	/* Two compression threads beside the writer: libdeflate level 1
-	 * then keeps up with well over 100 MB/s on two cores. */
+	/* Two compression threads beside the writer: level 1 (ISA-L) then
+	 * keeps up with 180-200 MB/s of pcap on two cores (make bench). */
 	cfg->spool.zthreads = 2;
 	cfg->queue_bytes = 8u << 20;
 	cfg->event_bytes = 256u << 10;

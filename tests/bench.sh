@@ -4,6 +4,8 @@
 # generator sources are unchanged), measured in one run by:
 #
 #   floor      $TOOLS/pcapread: pcap_next_ex() and nothing else
+#   naive      $TOOLS/naiveflows: pcap_next_ex, a fixed-offset parse and
+#              one FNV-1a hash table of 5-tuples (issue 3's "naive loop")
 #   sensord    $O/sensord -r FILE -D STATE --summary json (flow engine and
 #              flow log on); its JSON gives the flow-table figures
 #   softflowd  Debian's softflowd -r FILE -d -c none -6 -m 2000000: offline,
@@ -180,6 +182,16 @@ fl_pk=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$W/floor.out")
 [ "$fl_rc" -eq 0 ] && [ "${fl_pk:-0}" = "$PK" ] ||
 	die "pcapread failed or miscounted: $(cat "$W/floor.out" "$W/floor.err")"
 
+# (a2) a naive flow loop ($TOOLS/naiveflows: pcap_next_ex, fixed-offset
+# parse, one FNV-1a open-addressing table of 5-tuples; no expiry, pairing,
+# output or hardening): what issue 3's goal means by "faster than a naive
+# hash loop while doing real work".
+nv_cpu=n/a
+if [ -x "$TOOLS/naiveflows" ]; then
+	best naive cpu - "$TOOLS/naiveflows" "$F"
+	[ "$M_RC" -eq 0 ] && nv_cpu=$M_CPU nv_rss=$M_RSS nv_wall=$M_WALL
+fi
+
 # (b) sensord
 sd_ok=0
 if [ -x "$SENSORD" ]; then
@@ -277,7 +289,12 @@ if [ "$sd_ok" -eq 1 ]; then
 	fo_kpps=$(awk -v p="$PK" -v c="$M_CPU" 'BEGIN { if (c > 0) printf "%.0f", p / c / 1000; else print "n/a" }')
 	echo "sensord, flows only (no host baselines): $M_CPU CPU s," \
 	    "$fo_kpps kpps per CPU-second, RSS $((M_RSS / 1024)) MB;" \
-	    "vs softflowd: $(awk -v a="$M_CPU" -v b="$sf_cpu" 'BEGIN { if (a > 0 && b != "n/a") printf "%.2fx", b / a; else print "n/a" }')"
+	    "vs softflowd: $(awk -v a="$M_CPU" -v b="$sf_cpu" 'BEGIN { if (a > 0 && b != "n/a") printf "%.2fx", b / a; else print "n/a" }');" \
+	    "vs the naive loop: $(awk -v a="$M_CPU" -v b="$nv_cpu" 'BEGIN { if (a > 0 && b != "n/a") printf "%.2fx", b / a; else print "n/a" }')"
+	[ "$nv_cpu" != n/a ] &&
+		echo "  naive loop (naiveflows: parse + FNV table, nothing else): $nv_cpu CPU s," \
+		    "$(awk -v p="$PK" -v c="$nv_cpu" 'BEGIN { printf "%.0f", p / c / 1000 }') kpps per CPU-second," \
+		    "RSS $((nv_rss / 1024)) MB"
 	# The packet thread alone (sensord's own clock): what one core
 	# meters while the flow log compresses on its own thread.
 	mt=$(grep '^{' "$W/sensord_flows.out" | tail -1 |
