@@ -6,7 +6,9 @@
  * dec_result.  No allocation, no logging, no clock, no global state; it is
  * safe to call from any number of threads.  Bytes are never cast to
  * structs: every byte is fetched through the cursor, fixed-size headers
- * with one cur_bytes() into a local array that is then decoded.
+ * with one cur_bytes() into a local array that is then decoded (the
+ * transport header, whose size depends on the protocol, in place from the
+ * span cur_take() checked).
  *
  * Two lengths, always.  Parsing is bounded by what was captured (caplen);
  * metering (ip_len) comes from the IP length fields, bounded by what was on
@@ -162,9 +164,9 @@ dec_min32(uint64_t a, uint32_t b)
 }
 
 /*
- * Fixed-size headers are copied out of the packet with one cur_bytes() and
- * decoded from the local copy: one bounds check per header instead of one
- * per field, which the compiler cannot merge on its own.
+ * Headers are checked once (cur_bytes into a local copy, or cur_take for a
+ * span) and then decoded field by field: one bounds check per header
+ * instead of one per field, which the compiler cannot merge on its own.
  */
 static inline uint16_t
 dec_ld16(const uint8_t *b)
@@ -208,9 +210,9 @@ dec_l4_cut(struct cur *c, uint8_t proto, struct pktinfo *pi)
 static enum dec_result
 dec_l4(struct cur *c, uint32_t plen, struct pktinfo *pi)
 {
-	uint8_t	 b[TCP_HDR_MIN];
-	uint32_t need, doff, ulen;
-	uint16_t offflags;
+	const uint8_t *b;
+	uint32_t       need, doff, ulen;
+	uint16_t       offflags;
 
 	switch (pi->proto) {
 	case P_TCP:
@@ -237,7 +239,13 @@ dec_l4(struct cur *c, uint32_t plen, struct pktinfo *pi)
 		return DEC_BAD_L4_LEN;
 	if (cur_left(c) < need)
 		return dec_l4_cut(c, pi->proto, pi);
-	cur_bytes(c, b, need);
+	/*
+	 * The header's need bytes, bounds-checked by the cursor, decoded in
+	 * place: a copy of a variable length is a libc memcpy call per
+	 * packet.
+	 */
+	if ((b = cur_take(c, need)) == NULL)
+		return dec_l4_cut(c, pi->proto, pi);
 
 	switch (pi->proto) {
 	case P_TCP:
