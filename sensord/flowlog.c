@@ -29,7 +29,7 @@
  * than flush_interval (flowlog_tick), when flow time enters a new rotation
  * interval, and at sync/close; under the mutex, once per chunk, so the lock
  * costs nothing per record.  The writer thread owns everything on disk: it
- * compresses the chunk into one gzip member with libdeflate's one-shot
+ * compresses the chunk into one gzip member with gzenc's one-shot
  * deflate, write(2)s it, rotates files, keeps the catalogue of files and
  * deletes the oldest to stay under the retention cap.  Chunks come from a
  * pool of queue_chunks + 2 buffers allocated at open, so the write path
@@ -62,18 +62,18 @@
  * and the crash repair walks members by header alone.  gzip, zcat and zlib
  * ignore the subfield (RFC 1952 §2.3.1.1).
  *
- * Why libdeflate and independent members: on our JSON lines, per CPU
- * second, libdeflate level 1 in 256 KiB members compresses 210-250 MB/s at
- * ratio 5.8-5.9, zlib level 1 120-130 MB/s at 5.4-5.5 (tests/tools/
- * flowlog_bench); 1 MiB members gain 1% ratio, 64 KiB lose 2%.  Its one-shot
- * API fits a member exactly, and an independent member is the unit that
- * survives a crash.
+ * Why one-shot independent members: on our JSON lines, per CPU second,
+ * level 1 (gzenc: ISA-L) in 256 KiB members compresses 545-730 MB/s at
+ * ratio 5.7, libdeflate level 1 210-300 MB/s at 5.9, zlib level 1 120-130
+ * MB/s at 5.5 (tests/tools/flowlog_bench); 1 MiB members gain 1% ratio,
+ * 64 KiB lose 2%.  A one-shot encoder fits a member exactly, and an
+ * independent member is the unit that survives a crash.
  *
  * Cost (same tool, a loaded 2-core VM, so upper bounds): the caller spends
  * 175-290 ns per record (in-place digit pairs, a cache of formatted
  * seconds, tables for flags and IPv4 octets, interface names escaped once;
- * no printf); the writer about 1.6 us per 350-byte record, i.e. 600k
- * records/s per core.  A record is ~350 bytes of JSON, ~59 bytes on disk.
+ * no printf); the writer about 0.75 us per 350-byte record, i.e. 1.3M
+ * records/s per core.  A record is ~350 bytes of JSON, ~61 bytes on disk.
  */
 #include <assert.h>
 #include <dirent.h>

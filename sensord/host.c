@@ -240,10 +240,8 @@ struct host_table {
 	uint64_t	  walk_min; /* minute of the last full walk */
 	uint64_t	  bucket_us[BL_MAX_WINDOWS];
 	struct host_stats st;
-	struct hll	  refused; /* distinct hosts refused */
-	/* cfg.home as memory-order halves and masks (host_home_masks). */
-	uint64_t home_hi[BL_MAX_HOME], home_lo[BL_MAX_HOME];
-	uint64_t home_mhi[BL_MAX_HOME], home_mlo[BL_MAX_HOME];
+	struct hll	  refused;	     /* distinct hosts refused */
+	struct cidr_mask  home[BL_MAX_HOME]; /* cfg.home, made once */
 };
 
 /* ---- layout ------------------------------------------------------------ */
@@ -293,43 +291,13 @@ host_bcn(const struct host_table *ht, struct host *h, unsigned i)
 
 /* ---- table ------------------------------------------------------------- */
 
-/* Bits [from, from + 64) of a len-bit prefix, in memory order. */
-static uint64_t
-host_prefix_half(unsigned len, unsigned from)
-{
-	uint8_t	 b[8];
-	uint64_t m;
-	unsigned i, bit;
-
-	for (i = 0; i < 8; i++) {
-		bit = from + 8 * i;
-		if (len >= bit + 8)
-			b[i] = 0xff;
-		else if (len > bit)
-			b[i] = (uint8_t)(0xff << (8 - (len - bit)));
-		else
-			b[i] = 0;
-	}
-	memcpy(&m, b, sizeof(m));
-	return m;
-}
-
 static void
 host_home_masks(struct host_table *ht)
 {
 	unsigned i;
 
-	for (i = 0; i < ht->cfg.n_home && i < BL_MAX_HOME; i++) {
-		const struct cidr *c = &ht->cfg.home[i];
-		unsigned	   len = c->len > 128 ? 128u : c->len;
-
-		ht->home_mhi[i] = host_prefix_half(len, 0);
-		ht->home_mlo[i] = host_prefix_half(len, 64);
-		memcpy(&ht->home_hi[i], c->addr, 8);
-		memcpy(&ht->home_lo[i], c->addr + 8, 8);
-		ht->home_hi[i] &= ht->home_mhi[i];
-		ht->home_lo[i] &= ht->home_mlo[i];
-	}
+	for (i = 0; i < ht->cfg.n_home && i < BL_MAX_HOME; i++)
+		cidr_mask_make(&ht->cfg.home[i], &ht->home[i]);
 }
 
 struct host_table *
@@ -403,21 +371,14 @@ host_set_policy(struct host_table *ht, host_policy_fn fn, void *arg)
 	ht->policy_arg = arg;
 }
 
-/*
- * Twice per packet: cidr_match's answer from masks made once, compared
- * in memory order (no byte swaps) and inlined (no call).
- */
+/* Twice per packet: masks made once, compared inline. */
 static inline int
 is_home(const struct host_table *ht, const uint8_t addr[16])
 {
-	uint64_t hi, lo;
 	unsigned i;
 
-	memcpy(&hi, addr, 8);
-	memcpy(&lo, addr + 8, 8);
 	for (i = 0; i < ht->cfg.n_home && i < BL_MAX_HOME; i++)
-		if ((hi & ht->home_mhi[i]) == ht->home_hi[i] &&
-		    (lo & ht->home_mlo[i]) == ht->home_lo[i])
+		if (cidr_mask_match(&ht->home[i], addr))
 			return 1;
 	return 0;
 }

@@ -2,6 +2,7 @@
  * util.c: see util.h.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,16 +165,6 @@ bad:
 	return -1;
 }
 
-/* Big-endian load, so a prefix mask is a plain shift. */
-static uint64_t
-load_be64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return __builtin_bswap64(v);
-}
-
 /* Bits [from, 64) of a 64-bit half set for a prefix of len bits. */
 static uint64_t
 prefix_mask(unsigned len, unsigned from)
@@ -185,15 +176,27 @@ prefix_mask(unsigned len, unsigned from)
 	return ~(uint64_t)0 << (64 - (len - from));
 }
 
-/* Two masked 64-bit compares (host.c keeps its own masks for home nets). */
+void
+cidr_mask_make(const struct cidr *c, struct cidr_mask *m)
+{
+	unsigned len = c->len > 128 ? 128u : c->len;
+
+	/* Masks as big-endian numbers, stored as their bytes lie. */
+	m->mhi = htobe64(prefix_mask(len, 0));
+	m->mlo = htobe64(prefix_mask(len, 64));
+	memcpy(&m->hi, c->addr, 8);
+	memcpy(&m->lo, c->addr + 8, 8);
+	m->hi &= m->mhi;
+	m->lo &= m->mlo;
+}
+
 int
 cidr_match(const struct cidr *c, const uint8_t addr[16])
 {
-	unsigned len = c->len > 128 ? 128u : c->len;
-	uint64_t hi = load_be64(c->addr) ^ load_be64(addr);
-	uint64_t lo = load_be64(c->addr + 8) ^ load_be64(addr + 8);
+	struct cidr_mask m;
 
-	return ((hi & prefix_mask(len, 0)) | (lo & prefix_mask(len, 64))) == 0;
+	cidr_mask_make(c, &m);
+	return cidr_mask_match(&m, addr);
 }
 
 int

@@ -37,6 +37,26 @@ struct cidr {
  */
 int cidr_parse(const char *s, struct cidr *c);
 int cidr_match(const struct cidr *c, const uint8_t addr[16]);
+
+/*
+ * A prefix as two 64-bit halves and their masks, in memory order (no byte
+ * swaps per test): for tests asked per packet, made once by cidr_mask_make.
+ */
+struct cidr_mask {
+	uint64_t hi, lo;   /* the network, masked */
+	uint64_t mhi, mlo; /* the prefix bits */
+};
+void cidr_mask_make(const struct cidr *c, struct cidr_mask *m);
+
+static inline int
+cidr_mask_match(const struct cidr_mask *m, const uint8_t addr[16])
+{
+	uint64_t hi, lo;
+
+	memcpy(&hi, addr, 8);
+	memcpy(&lo, addr + 8, 8);
+	return (hi & m->mhi) == m->hi && (lo & m->mlo) == m->lo;
+}
 /* Canonical text: "10.0.0.0/8", "fc00::/7", "192.0.2.1/32". */
 void cidr_fmt(const struct cidr *c, char *buf, size_t size);
 /* The prefix length as written by the user (IPv4: 0..32). */

@@ -1029,6 +1029,36 @@ test_learning(void)
 	host_free(s.ht);
 }
 
+/* One packet from each of 10.1.0.from .. 10.1.0.to, host i at t + i us. */
+static void
+send_from(struct sim *s, const uint8_t out[16], unsigned from, unsigned to,
+    uint64_t t)
+{
+	uint8_t	 b[16];
+	unsigned i;
+
+	for (i = from; i <= to; i++) {
+		a4(b, 10, 1, 0, i);
+		pkt(s, b, out, 6, 100, t + i);
+	}
+}
+
+/* How many of 10.1.0.from .. 10.1.0.to have a record. */
+static int
+n_present(struct host_table *ht, unsigned from, unsigned to)
+{
+	struct host_info hi;
+	uint8_t		 b[16];
+	unsigned	 i;
+	int		 n = 0;
+
+	for (i = from; i <= to; i++) {
+		a4(b, 10, 1, 0, i);
+		n += host_info(ht, b, &hi) == 0;
+	}
+	return n;
+}
+
 /* ---- table mechanics --------------------------------------------------- */
 
 static void
@@ -1084,27 +1114,16 @@ test_table(void)
 	T_OK(host_info(s.ht, a, &hi) == 0 && hi.breach_mask != 0,
 	    "host 10.1.0.0 in breach");
 	t1 = T0 + MIN + 3 * US;
-	for (i = 1; i <= 40; i++) {
-		uint8_t b[16];
-
-		a4(b, 10, 1, 0, i);
-		pkt(&s, b, out, 6, 100, t1 + i);
-	}
+	send_from(&s, out, 1, 40, t1);
 	host_get_stats(s.ht, &st);
 	T_EQ_U64(st.n_hosts, 20, "table full at 20");
 	T_EQ_U64(st.n_evicted, 0, "no recently seen host evicted");
 	T_EQ_U64(st.n_refusals, 21, "the 21 newcomers refused");
 	T_EQ_U64(st.n_refused, 21, "21 distinct hosts refused");
 	{
-		uint8_t b[16];
-		int present = 0;
+		int present = n_present(s.ht, 1, 40);
 
-		for (i = 1; i <= 40; i++) {
-			a4(b, 10, 1, 0, i);
-			present += host_info(s.ht, b, &hi) == 0;
-		}
-		a4(b, 10, 1, 0, 19);
-		T_OK(present == 19 && host_info(s.ht, b, &hi) == 0,
+		T_OK(present == 19 && n_present(s.ht, 19, 19) == 1,
 		    "the 19 first hosts kept (%d)", present);
 	}
 	/*
@@ -1114,19 +1133,9 @@ test_table(void)
 	 * active one: 9 idle hosts (11..19) to give, 12 newcomers.
 	 */
 	t2 = t1 + (uint64_t)HOST_EVICT_IDLE_S * US - US / 2;
-	for (i = 1; i <= 10; i++) {
-		uint8_t b[16];
-
-		a4(b, 10, 1, 0, i);
-		pkt(&s, b, out, 6, 100, t2 + i);
-	}
+	send_from(&s, out, 1, 10, t2);
 	t2 = t1 + (uint64_t)HOST_EVICT_IDLE_S * US + US;
-	for (i = 41; i <= 52; i++) {
-		uint8_t b[16];
-
-		a4(b, 10, 1, 0, i);
-		pkt(&s, b, out, 6, 100, t2 + i);
-	}
+	send_from(&s, out, 41, 52, t2);
 	host_get_stats(s.ht, &st);
 	T_EQ_U64(st.n_evicted, 9, "the 9 idle hosts evicted");
 	T_EQ_U64(st.n_evicted_breach, 0, "none in breach");
@@ -1135,21 +1144,9 @@ test_table(void)
 	T_OK(host_info(s.ht, a, &hi) == 0,
 	    "the host in breach was not evicted (older than all)");
 	{
-		uint8_t b[16];
-		int act = 0, idle = 0, fresh = 0;
+		int act = n_present(s.ht, 1, 10), idle = n_present(s.ht, 11, 19);
+		int fresh = n_present(s.ht, 41, 52);
 
-		for (i = 1; i <= 10; i++) {
-			a4(b, 10, 1, 0, i);
-			act += host_info(s.ht, b, &hi) == 0;
-		}
-		for (i = 11; i <= 19; i++) {
-			a4(b, 10, 1, 0, i);
-			idle += host_info(s.ht, b, &hi) == 0;
-		}
-		for (i = 41; i <= 52; i++) {
-			a4(b, 10, 1, 0, i);
-			fresh += host_info(s.ht, b, &hi) == 0;
-		}
 		T_OK(act == 10 && idle == 0 && fresh == 9,
 		    "active hosts kept (%d of 10), idle ones gone (%d left), "
 		    "the first 9 newcomers in (%d)", act, idle, fresh);
