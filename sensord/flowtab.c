@@ -54,11 +54,11 @@
  * (one cache line, stored hashes), one record (two cache lines), and when
  * the record moves in its list, its two neighbours.  No allocation, no
  * division (constant divisors become multiplies), no clock read.  The
- * misses dominate at scale: ft_packet_batch() overlaps them across 16
- * packets by prefetching in stages.  Measured with tests/tools/ft_speed on
- * a shared 2-core VM (about 275 ns per dependent DRAM miss): 1M live
- * conversations, uniform random order, ~250 ns per packet batched, ~700 ns
- * one at a time; ~90 ns when the conversations are in cache.
+ * misses dominate at scale: ft_packet_batch() overlaps them by
+ * prefetching in a software pipeline.  Measured with tests/tools/ft_speed
+ * on a shared 2-core VM (about 275 ns per dependent DRAM miss): 1M live
+ * conversations, uniform random order, ~170-240 ns per packet batched,
+ * ~700 ns one at a time; ~60-90 ns when the conversations are in cache.
  *
  * The sink's callbacks run synchronously inside ft_packet, ft_expire and
  * ft_flush and must not call back into the table.
@@ -79,7 +79,8 @@
 #define FT_MAX_CONVS (UINT32_C(1) << 26) /* 8 GiB of records; conv_id bits */
 #define FT_MAX_SLOTS (UINT32_C(1) << 31)
 #define FT_MOVE_SHIFT 20 /* LRU move granularity, 2^20 us */
-#define FT_BATCH 16	 /* packets per prefetch pipeline */
+#define FT_BATCH 64	 /* packets per prefetch pipeline */
+#define FT_LAG 4	 /* packets between its stages */
 #define US_PER_S UINT64_C(1000000)
 #define FT_HUGE ((size_t)2 << 20) /* x86-64 huge page */
 #define FT_PAGE ((size_t)4096)	  /* munmap granularity */
@@ -490,6 +491,13 @@ ft_alloc(struct flowtab *ft)
 	if (ft->free_head != FT_NIL) {
 		ci = ft->free_head;
 		ft->free_head = ft->pool[ci].next;
+		/*
+		 * Freed records go cold: fetch the next one now, or the next
+		 * new conversation stalls on reading its link (a quarter of
+		 * ft_packet_pre's time in a profile of the bench trace).
+		 */
+		if (ft->free_head != FT_NIL)
+			__builtin_prefetch(&ft->pool[ft->free_head], 1, 3);
 	} else
 		ci = ft->hw++;
 	return &ft->pool[ci];
@@ -614,13 +622,61 @@ ft_packet(struct flowtab *ft, const struct pktinfo *pi, uint8_t iface)
 }
 
 /*
- * Same as ft_packet() on each packet in order, but in stages over up to
- * FT_BATCH packets so that their cache misses overlap instead of queueing:
- * hash every key and prefetch its index slot; find each candidate record
- * (by stored hash only) and prefetch it; prefetch the list neighbours a
- * move will touch; then do the real work, which now mostly hits the cache.
- * The prefetches are hints: records the earlier packets of the batch evict
- * or move are simply found (or not) again in the last stage.
+ * The stages of ft_packet_batch(), each a hint for the next: work out the
+ * key and hash and prefetch the index slot; find the candidate record (by
+ * stored hash only) in the slot's run and prefetch it; prefetch the list
+ * neighbours a move will touch.  The last stage, ft_packet_pre(), does the
+ * real lookup, so a candidate that an earlier packet evicted or moved is
+ * simply found (or not) again.
+ */
+static inline void
+stage_hash(const struct flowtab *ft, const struct pktinfo *pi, uint8_t iface,
+    struct ft_pre *p)
+{
+	if (!(pi->flags & PI_HAS_L3))
+		return;
+	ft_prepare(ft, pi, iface, p);
+	__builtin_prefetch(&ft->idx[p->h & ft->mask], 0, 3);
+}
+
+static inline const struct conv *
+stage_find(
+    const struct flowtab *ft, const struct pktinfo *pi, const struct ft_pre *p)
+{
+	uint32_t i, ref;
+
+	if (!(pi->flags & PI_HAS_L3))
+		return NULL;
+	for (i = p->h & ft->mask; (ref = ft->idx[i].ref) != 0;
+	     i = (i + 1) & ft->mask) {
+		if (ft->idx[i].h == p->h) {
+			prefetch_conv(&ft->pool[ref - 1]);
+			return &ft->pool[ref - 1];
+		}
+	}
+	return NULL;
+}
+
+static inline void
+stage_neighbours(const struct flowtab *ft, const struct conv *c)
+{
+	if (c == NULL)
+		return;
+	if (c->prev != FT_NIL)
+		__builtin_prefetch(&ft->pool[c->prev].next, 1, 3);
+	if (c->next != FT_NIL)
+		__builtin_prefetch(&ft->pool[c->next].prev, 1, 3);
+}
+
+/*
+ * Same as ft_packet() on each packet in order, but software-pipelined so
+ * that cache misses overlap with work instead of stalling it: at step t,
+ * packet t is hashed, packet t - FT_LAG looks up its index slot (prefetched
+ * FT_LAG packets of work ago), packet t - 2 FT_LAG reads its record's list
+ * links, and packet t - 3 FT_LAG is metered.  Each miss thus has FT_LAG
+ * packets' worth of metering to arrive in, and never more than a few are
+ * in flight at once (a burst of 16 prefetches stalled on the CPU's miss
+ * buffers: a third of this function's time in the burst version).
  */
 void
 ft_packet_batch(
@@ -628,48 +684,27 @@ ft_packet_batch(
 {
 	struct ft_pre	   pre[FT_BATCH];
 	const struct conv *cand[FT_BATCH];
-	size_t		   m, j;
-	uint32_t	   i, ref;
+	size_t		   m, t;
 
 	while (n > 0) {
 		m = n < FT_BATCH ? n : FT_BATCH;
-		for (j = 0; j < m; j++) {
-			if (!(pi[j].flags & PI_HAS_L3))
-				continue;
-			ft_prepare(ft, &pi[j], iface, &pre[j]);
-			__builtin_prefetch(&ft->idx[pre[j].h & ft->mask], 0, 3);
-		}
-		for (j = 0; j < m; j++) {
-			cand[j] = NULL;
-			if (!(pi[j].flags & PI_HAS_L3))
-				continue;
-			for (i = pre[j].h & ft->mask;
-			     (ref = ft->idx[i].ref) != 0;
-			     i = (i + 1) & ft->mask) {
-				if (ft->idx[i].h == pre[j].h) {
-					cand[j] = &ft->pool[ref - 1];
-					prefetch_conv(cand[j]);
-					break;
-				}
-			}
-		}
-		for (j = 0; j < m; j++) {
-			if (cand[j] == NULL)
-				continue;
-			const struct conv *c = cand[j];
+		for (t = 0; t < m + 3 * FT_LAG; t++) {
+			if (t < m)
+				stage_hash(ft, &pi[t], iface, &pre[t]);
+			if (t >= FT_LAG && t - FT_LAG < m)
+				cand[t - FT_LAG] = stage_find(
+				    ft, &pi[t - FT_LAG], &pre[t - FT_LAG]);
+			if (t >= 2 * FT_LAG && t - 2 * FT_LAG < m)
+				stage_neighbours(ft, cand[t - 2 * FT_LAG]);
+			if (t >= 3 * FT_LAG && t - 3 * FT_LAG < m) {
+				const struct pktinfo *p = &pi[t - 3 * FT_LAG];
 
-			if (c->prev != FT_NIL)
-				__builtin_prefetch(
-				    &ft->pool[c->prev].next, 1, 3);
-			if (c->next != FT_NIL)
-				__builtin_prefetch(
-				    &ft->pool[c->next].prev, 1, 3);
-		}
-		for (j = 0; j < m; j++) {
-			if (pi[j].flags & PI_HAS_L3)
-				ft_packet_pre(ft, &pi[j], &pre[j]);
-			else
-				ft->st.n_skipped++;
+				if (p->flags & PI_HAS_L3)
+					ft_packet_pre(
+					    ft, p, &pre[t - 3 * FT_LAG]);
+				else
+					ft->st.n_skipped++;
+			}
 		}
 		pi += m;
 		n -= m;

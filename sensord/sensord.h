@@ -28,7 +28,7 @@
 #define SD_MAX_EXPORT 8	    /* flow export targets */
 #define SD_MAX_HOME 32	    /* --home-net prefixes */
 #define SD_MAX_AUTO_NETS 64 /* home_nets = auto: prefixes kept */
-#define SD_BATCH 16	    /* packets metered per ft_packet_batch() */
+#define SD_BATCH 64	    /* packets metered per ft_packet_batch() */
 
 /* Exit codes (documented in sensord(8) and --help). */
 #define SD_EXIT_OK 0
