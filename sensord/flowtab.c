@@ -400,14 +400,23 @@ ft_emit(struct flowtab *ft, const struct conv *c, enum end_reason reason)
 	ft->sink.conv_record(ft->sink.arg, &cr);
 }
 
+/*
+ * Records are 112 bytes at a 112-byte stride, so half of them straddle
+ * three cache lines (those starting 32 or 48 bytes into a line), and the
+ * packet path reads all of a record: fetch its first, middle and last byte's
+ * lines (two of them coincide for the records that span two).
+ */
 static inline void
 prefetch_conv(const struct conv *c)
 {
 	const char *b = (const char *)c;
 
 	__builtin_prefetch(b, 1, 3);
+	__builtin_prefetch(b + 64, 1, 3);
 	__builtin_prefetch(b + sizeof(*c) - 1, 1, 3);
 }
+
+_Static_assert(sizeof(struct conv) <= 128, "prefetch_conv: three lines");
 
 /* Take an emitted record out of the index (at pos), its list and the table. */
 static void
@@ -657,10 +666,22 @@ stage_find(
 	return NULL;
 }
 
+/*
+ * ft_packet_pre() moves a record in its list only when its class changes
+ * (out of embryonic, or to closing on a FIN or RST) or at most once per
+ * 2^FT_MOVE_SHIFT us of its time.  Otherwise the neighbours stay untouched,
+ * and fetching them anyway would take two of the CPU's few miss buffers
+ * per packet from the lookups that need them.
+ */
 static inline void
-stage_neighbours(const struct flowtab *ft, const struct conv *c)
+stage_neighbours(
+    const struct flowtab *ft, const struct pktinfo *pi, const struct conv *c)
 {
 	if (c == NULL)
+		return;
+	if (conv_class(c) == CONV_CLASS_EST &&
+	    !(pi->tcp_flags & (TH_FIN | TH_RST)) &&
+	    (pi->ts_us >> FT_MOVE_SHIFT) == (conv_last_us(c) >> FT_MOVE_SHIFT))
 		return;
 	if (c->prev != FT_NIL)
 		__builtin_prefetch(&ft->pool[c->prev].next, 1, 3);
@@ -695,7 +716,8 @@ ft_packet_batch(
 				cand[t - FT_LAG] = stage_find(
 				    ft, &pi[t - FT_LAG], &pre[t - FT_LAG]);
 			if (t >= 2 * FT_LAG && t - 2 * FT_LAG < m)
-				stage_neighbours(ft, cand[t - 2 * FT_LAG]);
+				stage_neighbours(ft, &pi[t - 2 * FT_LAG],
+				    cand[t - 2 * FT_LAG]);
 			if (t >= 3 * FT_LAG && t - 3 * FT_LAG < m) {
 				const struct pktinfo *p = &pi[t - 3 * FT_LAG];
 
