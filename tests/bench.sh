@@ -102,6 +102,8 @@ measure() {
 # by tens of percent within minutes; the best of a few runs is the figure
 # least disturbed by neighbours, and every program gets the same chance.
 RUNS=${BENCH_RUNS:-3}
+# Back-to-back rounds for the ratios a drifting VM disturbs most.
+PAIRS=${BENCH_PAIRS:-5}
 best() {
 	local name=$1 key=$2 st=$3 k v f kept=0 bv=none
 	local b_rc b_wall b_cpu b_rss
@@ -316,7 +318,7 @@ if [ "$sd_ok" -eq 1 ]; then
 	# give the ratio a slow or fast spell disturbs least.
 	if [ "$sf_ok" -eq 1 ]; then
 		pairs=()
-		for ((r = 1; r <= RUNS; r++)); do
+		for ((r = 1; r <= PAIRS; r++)); do
 			measure "pair-softflowd.$r" softflowd -r "$F" -d -c none \
 			    -6 -m 2000000
 			[ "$M_RC" -eq 0 ] || continue
