@@ -705,28 +705,28 @@ ft_packet_batch(
 {
 	struct ft_pre	   pre[FT_BATCH];
 	const struct conv *cand[FT_BATCH];
-	size_t		   m, t;
+	size_t		   m, t, f, l, p;
 
 	while (n > 0) {
 		m = n < FT_BATCH ? n : FT_BATCH;
 		for (t = 0; t < m + 3 * FT_LAG; t++) {
+			/* The packets the later stages are at: a stage not
+			 * begun yet wraps round to an index >= m. */
+			f = t - FT_LAG;
+			l = t - 2 * FT_LAG;
+			p = t - 3 * FT_LAG;
 			if (t < m)
 				stage_hash(ft, &pi[t], iface, &pre[t]);
-			if (t >= FT_LAG && t - FT_LAG < m)
-				cand[t - FT_LAG] = stage_find(
-				    ft, &pi[t - FT_LAG], &pre[t - FT_LAG]);
-			if (t >= 2 * FT_LAG && t - 2 * FT_LAG < m)
-				stage_neighbours(ft, &pi[t - 2 * FT_LAG],
-				    cand[t - 2 * FT_LAG]);
-			if (t >= 3 * FT_LAG && t - 3 * FT_LAG < m) {
-				const struct pktinfo *p = &pi[t - 3 * FT_LAG];
-
-				if (p->flags & PI_HAS_L3)
-					ft_packet_pre(
-					    ft, p, &pre[t - 3 * FT_LAG]);
-				else
-					ft->st.n_skipped++;
-			}
+			if (f < m)
+				cand[f] = stage_find(ft, &pi[f], &pre[f]);
+			if (l < m)
+				stage_neighbours(ft, &pi[l], cand[l]);
+			if (p >= m)
+				continue;
+			if (pi[p].flags & PI_HAS_L3)
+				ft_packet_pre(ft, &pi[p], &pre[p]);
+			else
+				ft->st.n_skipped++;
 		}
 		pi += m;
 		n -= m;
