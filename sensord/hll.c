@@ -242,19 +242,22 @@ hll4_add_hash(uint8_t reg[HLL4_BYTES], uint64_t hash)
 }
 
 void
-hll4_merge(uint8_t dst[HLL4_BYTES], const uint8_t src[HLL4_BYTES])
+hll4_merge(
+    uint8_t dst[restrict HLL4_BYTES], const uint8_t src[restrict HLL4_BYTES])
 {
-	unsigned i, lo, hi;
+	unsigned i;
 
-	/* Two registers per byte: the maximum of each nibble. */
+	/*
+	 * Two registers per byte: the maximum of each nibble.  Written as
+	 * byte maxima over distinct arrays, the loop compiles to 16 bytes
+	 * at a time (pmaxub); the host tick merges ten bucket sketches per
+	 * window whenever a bucket expires.
+	 */
 	for (i = 0; i < HLL4_BYTES; i++) {
-		lo = (unsigned)(dst[i] & 0x0f) > (unsigned)(src[i] & 0x0f)
-		    ? dst[i] & 0x0fu
-		    : src[i] & 0x0fu;
-		hi = (unsigned)(dst[i] & 0xf0) > (unsigned)(src[i] & 0xf0)
-		    ? dst[i] & 0xf0u
-		    : src[i] & 0xf0u;
-		dst[i] = (uint8_t)(lo | hi);
+		uint8_t dl = dst[i] & 0x0f, sl = src[i] & 0x0f;
+		uint8_t dh = dst[i] & 0xf0, sh = src[i] & 0xf0;
+
+		dst[i] = (uint8_t)((dl > sl ? dl : sl) | (dh > sh ? dh : sh));
 	}
 }
 

@@ -61,7 +61,8 @@ void hll_merge(struct hll *dst, const struct hll *src);
 /* 4-bit packed sketch of HLL4_BYTES bytes; zeroed = empty. */
 int	 hll4_add_hash(uint8_t reg[HLL4_BYTES], uint64_t hash);
 unsigned hll4_get(const uint8_t reg[HLL4_BYTES], unsigned i);
-void	 hll4_merge(uint8_t dst[HLL4_BYTES], const uint8_t src[HLL4_BYTES]);
-double	 hll4_count(const uint8_t reg[HLL4_BYTES]);
+void	 hll4_merge(
+	uint8_t dst[restrict HLL4_BYTES], const uint8_t src[restrict HLL4_BYTES]);
+double hll4_count(const uint8_t reg[HLL4_BYTES]);
 
 #endif /* SENSORD_HLL_H */
