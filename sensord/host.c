@@ -1780,6 +1780,32 @@ host_needs_ticks(const struct host *h)
 	return 0;
 }
 
+/*
+ * The lines host_eval() reads, fetched for the next host of the dirty list
+ * while this one is evaluated.  The list runs through records that went
+ * cold since their last packet, and each evaluation otherwise waited on
+ * them one at a time (a window's first field was 78 % of
+ * host_win_advance's samples in a replay's profile).
+ */
+static void
+host_prefetch_eval(const struct host_table *ht, struct host *h)
+{
+	const uint8_t *p = (const uint8_t *)h;
+	size_t	       o;
+	unsigned       i;
+
+	for (o = 0; o < offsetof(struct host, thr_series); o += 64)
+		__builtin_prefetch(p + o);
+	for (i = 0; i < BL_MAX_SERIES; i++)
+		__builtin_prefetch(&h->series[i].window_s);
+	for (i = 0; i < ht->cfg.n_windows; i++) {
+		const struct hwin *w = host_win(ht, h, i);
+
+		__builtin_prefetch(&w->head);
+		__builtin_prefetch(&w->est_ips);
+	}
+}
+
 void
 host_tick(struct host_table *ht, uint64_t now, host_emit_fn emit, void *arg)
 {
@@ -1811,6 +1837,8 @@ host_tick(struct host_table *ht, uint64_t now, host_emit_fn emit, void *arg)
 		struct host *h = host_at(ht, r);
 
 		next = h->dirty_next;
+		if (next != NIL)
+			host_prefetch_eval(ht, host_at(ht, next));
 		h->flags &= ~(uint32_t)HF_DIRTY;
 		if (h->cfg != NULL) {
 			host_eval(ht, h, now, emit, arg);
