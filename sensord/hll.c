@@ -250,8 +250,8 @@ hll4_merge(
 	/*
 	 * Two registers per byte: the maximum of each nibble.  Written as
 	 * byte maxima over distinct arrays, the loop compiles to 16 bytes
-	 * at a time (pmaxub); the host tick merges ten bucket sketches per
-	 * window whenever a bucket expires.
+	 * at a time (pmaxub); the host tick merges the ten buckets' port
+	 * and address sketches of a window whenever one of them expires.
 	 */
 	for (i = 0; i < HLL4_BYTES; i++) {
 		uint8_t dl = dst[i] & 0x0f, sl = src[i] & 0x0f;

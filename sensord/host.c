@@ -1801,6 +1801,7 @@ host_prefetch_eval(const struct host_table *ht, struct host *h)
 	for (i = 0; i < ht->cfg.n_windows; i++) {
 		const struct hwin *w = host_win(ht, h, i);
 
+		/* head, sum and the cached estimates: two lines. */
 		__builtin_prefetch(&w->head);
 		__builtin_prefetch(&w->est_ips);
 	}
