@@ -238,8 +238,9 @@ fi
 
 # (c) softflowd
 sf_ok=0
+sf_cmd=(softflowd -r "$F" -d -c none -6 -m 2000000)
 if command -v softflowd >/dev/null; then
-	best softflowd cpu - softflowd -r "$F" -d -c none -6 -m 2000000
+	best softflowd cpu - "${sf_cmd[@]}"
 	sf_wall=$M_WALL sf_cpu=$M_CPU sf_rss=$M_RSS
 	sf_pk=$(sed -n 's/^Packets processed: \([0-9]*\).*/\1/p' "$W/softflowd.out")
 	sf_flows=$(sed -n 's/^Flows expired: \([0-9]*\).*/\1/p' "$W/softflowd.out")
@@ -291,9 +292,10 @@ echo " RSS/flow = (peak RSS - floor's) / flows held: softflowd's real cost per f
 # (b2) the flow engine and flow log alone: the same replay with a home
 # network that holds no host of the trace, so no per-host baselines run
 # (softflowd does no detection either).
+flows_only=(--home-net 192.0.2.0/32)
 if [ "$sd_ok" -eq 1 ]; then
 	best sensord_flows cpu "$W/state2" "$SENSORD" -r "$F" -D "$W/state2" \
-	    --home-net 192.0.2.0/32 --summary json
+	    "${flows_only[@]}" --summary json
 	fo_kpps=$(awk -v p="$PK" -v c="$M_CPU" 'BEGIN { if (c > 0) printf "%.0f", p / c / 1000; else print "n/a" }')
 	echo "sensord, flows only (no host baselines): $M_CPU CPU s," \
 	    "$fo_kpps kpps per CPU-second, RSS $((M_RSS / 1024)) MB;" \
@@ -319,13 +321,12 @@ if [ "$sd_ok" -eq 1 ]; then
 	if [ "$sf_ok" -eq 1 ]; then
 		pairs=()
 		for ((r = 1; r <= PAIRS; r++)); do
-			measure "pair-softflowd.$r" softflowd -r "$F" -d -c none \
-			    -6 -m 2000000
+			measure "pair-softflowd.$r" "${sf_cmd[@]}"
 			[ "$M_RC" -eq 0 ] || continue
 			c_sf=$M_CPU
 			rm -rf "$W/state3"
 			measure "pair-sensord.$r" "$SENSORD" -r "$F" \
-			    -D "$W/state3" --home-net 192.0.2.0/32
+			    -D "$W/state3" "${flows_only[@]}"
 			[ "$M_RC" -eq 0 ] || continue
 			pairs+=("$(awk -v a="$c_sf" -v b="$M_CPU" 'BEGIN { printf "%.2f", a / b }')")
 		done
